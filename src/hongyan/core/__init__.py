@@ -1,0 +1,1 @@
+"""The domain: accounts, numbers, text, message lifecycle, admission. Synchronous, typed, no I/O."""

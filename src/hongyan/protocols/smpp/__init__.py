@@ -1,0 +1,1 @@
+"""SMPP 3.4: PDUs, codec, session state machine, receipts, message bodies."""

@@ -1,0 +1,1 @@
+"""Asyncio daemons, one role each: api, dispatcher, connectors, receipts, notifier."""

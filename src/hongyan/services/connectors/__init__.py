@@ -1,0 +1,1 @@
+"""Carrier connectors: SMPP ESME client (and CMPP later) behind one submit interface."""

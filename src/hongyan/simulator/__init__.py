@@ -1,0 +1,1 @@
+"""The SMSC simulator for demos, tests and load tests."""

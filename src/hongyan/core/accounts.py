@@ -92,7 +92,9 @@ def parse_networks(values: list[str] | tuple[str, ...]) -> tuple[str, ...]:
         try:
             out.append(str(ipaddress.ip_network(value.strip(), strict=False)))
         except ValueError as exc:
-            raise ValueError(f"{value!r} is not an IP network (expected CIDR like 10.0.0.0/8)") from exc
+            raise ValueError(
+                f"{value!r} is not an IP network (expected CIDR like 10.0.0.0/8)"
+            ) from exc
     return tuple(out)
 
 

@@ -24,7 +24,7 @@ def owner_of(destination: str, service_codes: dict[str, int]) -> tuple[int, str]
             best = code
     if best is None:
         return None
-    return service_codes[best], destination[len(best):]
+    return service_codes[best], destination[len(best) :]
 
 
 @dataclass(frozen=True)

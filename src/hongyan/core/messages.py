@@ -68,7 +68,7 @@ def check_transition(current: MessageState, target: MessageState) -> MessageStat
 
 
 def refunds(current: MessageState, target: MessageState) -> bool:
-    """Whether reaching ``target`` from ``current`` gives the charge back (never reached a carrier)."""
+    """Whether ``current → target`` gives the charge back: the message never reached a carrier."""
     return target in (S.FAILED, S.CANCELLED) or (target is S.EXPIRED and current is not S.SUBMITTED)
 
 

@@ -48,8 +48,9 @@ class PushJob:
 
 def next_attempt(attempts: int, created_at: datetime, now: datetime) -> datetime | None:
     """When to try again after ``attempts`` failed tries, or ``None`` to give up."""
-    delay = min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), MAX_INTERVAL)
-    at = now + delay
+    doublings = min(max(attempts - 1, 0), 20)  # 5 s · 2^20 is far past the cap already
+    delay: timedelta = min(FIRST_RETRY * 2**doublings, MAX_INTERVAL)
+    at: datetime = now + delay
     if at - created_at > GIVE_UP_AFTER:
         return None
     return at

@@ -42,15 +42,13 @@ def normalize_carrier_id(raw: str) -> str:
 
 
 def carrier_id_candidates(raw: str) -> tuple[str, ...]:
-    """Every normalised id ``raw`` may stand for: itself, and its hex/decimal twin."""
+    """Every normalised id ``raw`` may stand for: the exact one first, then hex/decimal twins."""
     base = normalize_carrier_id(raw)
     candidates = [base]
     if base.isdigit():
         candidates.append(normalize_carrier_id(format(int(base), "x")))
-    try:
+    if all(c in "0123456789abcdef" for c in base):
         candidates.append(str(int(base, 16)))
-    except ValueError:
-        pass
     return tuple(dict.fromkeys(candidates))
 
 

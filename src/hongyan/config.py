@@ -1,0 +1,226 @@
+"""Settings: one TOML file, every scalar overridable by ``HONGYAN_<SECTION>_<KEY>``.
+
+The file is validated into frozen dataclasses; an unknown key or a value of the wrong kind is a
+``ConfigError`` that names the key and says what is expected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = "sqlite:///hongyan-data/hongyan.db"
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    trusted_proxies: tuple[str, ...] = ()  # CIDRs whose X-Forwarded-For is believed
+
+
+@dataclass(frozen=True)
+class SecuritySettings:
+    # Key that derives push-signing secrets and keys the credential cache. Empty: a random key
+    # is generated once and kept in ``key_file``.
+    secret_key: str = ""
+    key_file: str = "hongyan-data/secret.key"
+
+
+@dataclass(frozen=True)
+class DispatcherSettings:
+    batch: int = 500  # messages claimed per round
+    lease_seconds: float = 60.0  # a claim not finished by then is retried
+    validity_hours: float = 48.0  # default message validity
+    max_in_flight: int = 2000  # messages being submitted at once, all channels
+    retry_seconds: float = 5.0  # first retry after a temporary error; doubles per attempt
+
+
+@dataclass(frozen=True)
+class NotifierSettings:
+    concurrency: int = 64
+    batch: int = 200
+    timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    name: str
+    protocol: str = "smpp"  # smpp | cmpp | simulator
+    host: str = "127.0.0.1"
+    port: int = 2775
+    system_id: str = "hongyan"
+    password: str = ""
+    system_type: str = ""
+    bind: str = "transceiver"  # transceiver | transmitter+receiver
+    window: int = 64
+    tps: int = 0
+    binds: int = 1
+
+
+@dataclass(frozen=True)
+class RouteSettings:
+    channels: tuple[str, ...]
+    prefix: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    http: HttpSettings = field(default_factory=HttpSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+    dispatcher: DispatcherSettings = field(default_factory=DispatcherSettings)
+    notifier: NotifierSettings = field(default_factory=NotifierSettings)
+    channels: tuple[ChannelSettings, ...] = ()
+    routes: tuple[RouteSettings, ...] = ()
+
+
+_CHOICES = {
+    "channels.protocol": ("smpp", "cmpp", "simulator"),
+    "channels.bind": ("transceiver", "transmitter+receiver"),
+}
+_SECTIONS = ("database", "http", "security", "dispatcher", "notifier")
+
+
+def _describe(tp: Any) -> str:
+    if tp is bool:
+        return "true or false"
+    if tp in (int, float):
+        return "a number"
+    if tp is str:
+        return "a string"
+    return "a list of strings"
+
+
+def _coerce(where: str, tp: Any, value: Any) -> Any:
+    """Check one value against its declared type (accepting env-var strings)."""
+    if isinstance(value, str) and tp in (int, float, bool):
+        value = _from_env_string(where, tp, value)
+    if tp is bool and isinstance(value, bool):
+        return value
+    if tp is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if tp is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if tp is str and isinstance(value, str):
+        return value
+    if typing.get_origin(tp) is tuple:
+        if isinstance(value, str):
+            value = [v for v in (p.strip() for p in value.split(",")) if v]
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return tuple(value)
+    raise ConfigError(f"{where}: expected {_describe(tp)}, got {value!r}")
+
+
+def _from_env_string(where: str, tp: Any, value: str) -> Any:
+    try:
+        if tp is bool:
+            if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError
+            return value.lower() in ("true", "1", "yes")
+        return tp(value)
+    except ValueError:
+        raise ConfigError(f"{where}: expected {_describe(tp)}, got {value!r}") from None
+
+
+def _build(cls: type[Any], where: str, data: Mapping[str, Any]) -> Any:
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{where}: expected a table")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for key in data:
+        if key not in fields:
+            known = ", ".join(sorted(fields))
+            raise ConfigError(f"{where}.{key}: unknown key (known keys: {known})")
+    values: dict[str, Any] = {}
+    for name, value in data.items():
+        key_path = f"{where}.{name}"
+        values[name] = _coerce(key_path, hints[name], value)
+        choices = _CHOICES.get(f"{where.split('[')[0]}.{name}")
+        if choices and values[name] not in choices:
+            raise ConfigError(f"{key_path}: expected one of {', '.join(choices)}, got {value!r}")
+    missing = [
+        n
+        for n, f in fields.items()
+        if n not in values
+        and f.default is dataclasses.MISSING
+        and f.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        raise ConfigError(f"{where}: missing required key {missing[0]!r}")
+    return cls(**values)
+
+
+def _env_overrides(data: dict[str, Any], environ: Mapping[str, str]) -> None:
+    for section in _SECTIONS:
+        cls = typing.get_type_hints(Settings)[section]
+        for f in dataclasses.fields(cls):
+            env = f"HONGYAN_{section.upper()}_{f.name.upper()}"
+            if env in environ:
+                data.setdefault(section, {})[f.name] = environ[env]
+
+
+def _check_topology(settings: Settings) -> None:
+    names = [c.name for c in settings.channels]
+    for name in names:
+        if names.count(name) > 1:
+            raise ConfigError(f"channels: the name {name!r} is used twice")
+    for i, route in enumerate(settings.routes):
+        if route.prefix and not route.prefix.isdigit():
+            raise ConfigError(f"routes[{i}].prefix: expected digits, got {route.prefix!r}")
+        for channel_name in route.channels:
+            if channel_name not in names:
+                raise ConfigError(f"routes[{i}].channels: no channel is named {channel_name!r}")
+    for i, channel in enumerate(settings.channels):
+        for key in ("window", "binds"):
+            if getattr(channel, key) < 1:
+                raise ConfigError(f"channels[{i}].{key}: expected a number of at least 1")
+
+
+def parse(data: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Settings:
+    data = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in data.items()}
+    _env_overrides(data, os.environ if environ is None else environ)
+    known = {f.name for f in dataclasses.fields(Settings)}
+    for key in data:
+        if key not in known:
+            raise ConfigError(f"{key}: unknown section (known: {', '.join(sorted(known))})")
+    hints = typing.get_type_hints(Settings)
+    values: dict[str, Any] = {}
+    for section in _SECTIONS:
+        if section in data:
+            values[section] = _build(hints[section], section, data[section])
+    for name, cls in (("channels", ChannelSettings), ("routes", RouteSettings)):
+        items = data.get(name, [])
+        if not isinstance(items, list):
+            raise ConfigError(f"{name}: expected an array of tables ([[{name}]])")
+        values[name] = tuple(_build(cls, f"{name}[{i}]", item) for i, item in enumerate(items))
+    settings = Settings(**values)
+    _check_topology(settings)
+    return settings
+
+
+def load(path: str | Path | None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the TOML file at ``path`` (``None``: defaults only) and apply the environment."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: no such configuration file") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    return parse(data, environ)

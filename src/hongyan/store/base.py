@@ -129,7 +129,7 @@ class Store(Protocol):
         successes: Sequence[SubmitSuccess] = (),
         retries: Sequence[SubmitRetry] = (),
         finals: Sequence[SubmitFinal] = (),
-    ) -> None: ...
+    ) -> list[int]: ...  # ids whose change the lifecycle refused (already final, not in flight)
     async def expire_due(self, now: datetime, limit: int) -> int: ...  # queued past expires_at
     async def cancel(self, account_id: int, message_id: int, now: datetime) -> bool: ...
 
@@ -137,6 +137,7 @@ class Store(Protocol):
     async def record_receipts(
         self, receipts: Sequence[ReceiptRecord], now: datetime
     ) -> ReceiptResult: ...
+    async def purge_pending_receipts(self, before: datetime) -> int: ...  # unmatched, received before
     async def record_inbound(
         self, messages: Sequence[NewInbound], now: datetime
     ) -> list[InboundMessage]: ...  # assigns owners, applies unsubscribe, queues pushes
@@ -147,6 +148,7 @@ class Store(Protocol):
     async def next_inbound(self, account_id: int) -> InboundMessage | None: ...  # marks it read
     async def unread_inbound(self, account_id: int, limit: int) -> list[InboundMessage]: ...
     async def unread_reports(self, account_id: int, limit: int) -> list[StatusReport]: ...
+    async def message_counts(self) -> dict[int, dict[MessageState, int]]: ...  # account → counts
 
     # notifier outbox
     async def claim_pushes(

@@ -1,0 +1,161 @@
+-- 0001_initial: accounts and their ledger, blacklist and banned words, the message queue with
+-- its segments, receipts waiting for their carrier id, status reports, inbound, push outbox.
+-- Times are fixed-width UTC ISO text, so text order is time order. JSON is plain text.
+
+-- Counters that must never go back, even when rows are deleted (message ids).
+CREATE TABLE counters (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
+
+INSERT INTO counters (name, value) VALUES ('message_id', 0);
+
+CREATE TABLE accounts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 1,
+    balance INTEGER NOT NULL DEFAULT 0 CHECK (balance >= 0),
+    service_code TEXT NOT NULL DEFAULT '',
+    short_name TEXT NOT NULL DEFAULT '',
+    allowed_networks TEXT NOT NULL DEFAULT '[]',
+    report_url TEXT,
+    inbound_url TEXT,
+    limits TEXT NOT NULL DEFAULT '{}',
+    registered_extensions TEXT NOT NULL DEFAULT '[]',
+    allow_long INTEGER NOT NULL DEFAULT 1,
+    push_secret_version INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL
+);
+
+CREATE INDEX accounts_service_code ON accounts (service_code) WHERE service_code <> '';
+
+CREATE TABLE ledger (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id INTEGER NOT NULL REFERENCES accounts (id),
+    delta INTEGER NOT NULL,
+    balance_after INTEGER NOT NULL,
+    note TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+
+CREATE INDEX ledger_account ON ledger (account_id, id);
+
+-- account_id NULL = global; one row per (number, scope).
+CREATE TABLE blacklist (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    number TEXT NOT NULL,
+    account_id INTEGER REFERENCES accounts (id),
+    created_at TEXT NOT NULL
+);
+
+CREATE UNIQUE INDEX blacklist_entry ON blacklist (number, coalesce(account_id, 0));
+
+CREATE TABLE banned_words (
+    word TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- The queue. id comes from counters('message_id'); claim_until/claim_owner lease a
+-- 'submitting' message to one dispatcher.
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts (id),
+    state TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    recipient_input TEXT NOT NULL,
+    source_addr TEXT NOT NULL,
+    text TEXT NOT NULL,
+    segments INTEGER NOT NULL,
+    price INTEGER NOT NULL,
+    due_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    client_ref TEXT,
+    dialect TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    claim_until TEXT,
+    claim_owner TEXT,
+    last_error TEXT,
+    channel TEXT,
+    stat TEXT,
+    error_code TEXT,
+    done_at TEXT
+);
+
+CREATE INDEX messages_due ON messages (due_at, id) WHERE state IN ('queued', 'submitting');
+CREATE INDEX messages_expiry ON messages (expires_at) WHERE state IN ('queued', 'submitting');
+CREATE INDEX messages_account ON messages (account_id, id);
+CREATE INDEX messages_recipient ON messages (recipient, id);
+
+-- One row per segment sent; carrier_id normalised (core.receipts.normalize_carrier_id).
+CREATE TABLE segments (
+    message_id INTEGER NOT NULL REFERENCES messages (id),
+    seq INTEGER NOT NULL,
+    channel TEXT NOT NULL,
+    carrier_id TEXT NOT NULL,
+    outcome TEXT,
+    stat TEXT,
+    error_code TEXT,
+    done_at TEXT,
+    PRIMARY KEY (message_id, seq)
+) WITHOUT ROWID;
+
+CREATE INDEX segments_carrier ON segments (channel, carrier_id);
+
+-- Receipts that arrived before the submit_sm_resp that names their carrier id.
+CREATE TABLE pending_receipts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    channel TEXT NOT NULL,
+    carrier_id TEXT NOT NULL,
+    stat TEXT NOT NULL,
+    error_code TEXT NOT NULL,
+    done_at TEXT NOT NULL,
+    received_at TEXT NOT NULL
+);
+
+CREATE INDEX pending_receipts_carrier ON pending_receipts (channel, carrier_id);
+CREATE INDEX pending_receipts_age ON pending_receipts (received_at);
+
+-- A status report per finished message, for partners that pull them (readreport).
+CREATE TABLE reports (
+    message_id INTEGER PRIMARY KEY REFERENCES messages (id),
+    account_id INTEGER NOT NULL REFERENCES accounts (id),
+    read INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL
+);
+
+CREATE INDEX reports_unread ON reports (account_id, message_id) WHERE read = 0;
+
+CREATE TABLE inbound (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id INTEGER REFERENCES accounts (id),
+    channel TEXT NOT NULL,
+    source TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    extension TEXT NOT NULL,
+    text TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    read INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE INDEX inbound_unread ON inbound (account_id, id) WHERE read = 0;
+
+-- Pushes to partners; state pending → delivered | abandoned. lease_until leases a row to one
+-- notifier.
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    account_id INTEGER NOT NULL REFERENCES accounts (id),
+    ref_id INTEGER NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    created_at TEXT NOT NULL,
+    next_attempt_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    lease_until TEXT,
+    done_at TEXT
+);
+
+CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE state = 'pending';

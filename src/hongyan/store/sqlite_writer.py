@@ -1,0 +1,163 @@
+"""The SQLite writer: one thread, one connection, many callers' work in one transaction.
+
+Theory of operation (group commit). Callers hand the writer an operation — a plain function of
+a ``sqlite3.Connection`` — and await a future. The writer thread takes everything pending,
+opens ``BEGIN IMMEDIATE``, runs each operation inside its own ``SAVEPOINT`` (so one caller's
+failure, e.g. ``InsufficientBalance``, rolls back only its own work), commits once, and only
+then resolves every caller's future: an answer always means "committed". The cost of the fsync
+is shared by every operation in the batch.
+
+Durability: WAL mode with ``synchronous=FULL``. With NORMAL a commit is not synced until the
+next checkpoint, so a power cut could lose messages already acknowledged to a partner; FULL
+syncs the WAL at every commit, and group commit keeps that to one sync per batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+Operation = Callable[[sqlite3.Connection], Any]
+
+MAX_BATCH = 512  # operations per transaction
+
+
+def open_connection(path: str, *, uri: bool = False) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit), WAL, synchronous=FULL."""
+    conn = sqlite3.connect(path, uri=uri, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute("PRAGMA foreign_keys = ON")
+    if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0] not in ("wal", "memory"):
+        raise RuntimeError(f"{path}: cannot switch SQLite to WAL mode")
+    conn.execute("PRAGMA synchronous = FULL")
+    return conn
+
+
+@dataclass
+class _Job:
+    operation: Operation
+    future: asyncio.Future[Any]
+    loop: asyncio.AbstractEventLoop
+    exclusive: bool  # runs alone and manages its own transaction (migrations)
+
+
+def _resolve(job: _Job, result: Any, error: BaseException | None) -> None:
+    def settle() -> None:
+        if job.future.done():  # the caller was cancelled; its work stands
+            return
+        if error is not None:
+            job.future.set_exception(error)
+        else:
+            job.future.set_result(result)
+
+    job.loop.call_soon_threadsafe(settle)
+
+
+class Writer:
+    """Owns the writing connection; ``run`` queues an operation and awaits its commit."""
+
+    def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
+        self._connect = connect
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self.batches = 0  # transactions committed (observability, tests)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._main, name="hongyan-sqlite-writer", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        if self._error is not None:
+            raise self._error
+
+    async def stop(self) -> None:
+        if self._thread is None:
+            return
+        self._jobs.put(None)
+        await asyncio.to_thread(self._thread.join)
+        self._thread = None
+
+    async def run(self, operation: Callable[[sqlite3.Connection], T], exclusive: bool = False) -> T:
+        if self._thread is None:
+            raise RuntimeError("the SQLite store is not open")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._jobs.put(_Job(operation, future, loop, exclusive))
+        return await future
+
+    def _main(self) -> None:
+        try:
+            conn = self._connect()
+        except BaseException as exc:
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            while (batch := self._take()) is not None:
+                if len(batch) == 1 and batch[0].exclusive:
+                    self._run_exclusive(conn, batch[0])
+                else:
+                    self._commit(conn, batch)
+        finally:
+            conn.close()
+
+    def _take(self) -> list[_Job] | None:
+        """Block for one job, then take what else is pending (an exclusive job goes alone)."""
+        first = self._jobs.get()
+        if first is None:
+            return None
+        batch = [first]
+        while not first.exclusive and len(batch) < MAX_BATCH:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is None or job.exclusive:
+                self._jobs.put(job)  # handled after this batch
+                break
+            batch.append(job)
+        return batch
+
+    def _run_exclusive(self, conn: sqlite3.Connection, job: _Job) -> None:
+        try:
+            _resolve(job, job.operation(conn), None)
+        except Exception as exc:
+            _resolve(job, None, exc)
+
+    def _commit(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
+        outcomes: list[tuple[Any, BaseException | None]] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for job in batch:
+                outcomes.append(self._one(conn, job))
+            conn.execute("COMMIT")
+        except Exception as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            for job in batch:
+                _resolve(job, None, exc)
+            return
+        self.batches += 1
+        for job, (result, error) in zip(batch, outcomes, strict=True):
+            _resolve(job, result, error)
+
+    @staticmethod
+    def _one(conn: sqlite3.Connection, job: _Job) -> tuple[Any, BaseException | None]:
+        conn.execute("SAVEPOINT job")
+        try:
+            result = job.operation(conn)
+        except Exception as exc:
+            conn.execute("ROLLBACK TO job")
+            conn.execute("RELEASE job")
+            return None, exc
+        conn.execute("RELEASE job")
+        return result, None

@@ -80,7 +80,7 @@ def test_errors_name_the_key(data: dict[str, object], message: str) -> None:
 
 
 def test_bad_env_value_names_the_key() -> None:
-    with pytest.raises(ConfigError, match="http.port"):
+    with pytest.raises(ConfigError, match=r"http\.port"):
         parse({}, environ={"HONGYAN_HTTP_PORT": "x"})
 
 

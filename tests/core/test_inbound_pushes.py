@@ -47,3 +47,26 @@ def test_retry_schedule() -> None:
     assert gaps == sorted(gaps)
     assert max(gaps) == timedelta(minutes=30)
     assert timedelta(hours=23) < now - created <= timedelta(hours=24)
+
+
+def test_router_longest_prefix_and_default() -> None:
+    from hongyan.core.routing import Route, Router
+
+    router = Router(
+        [Route("", ("intl",)), Route("86", ("mobile", "backup")), Route("8613", ("cm",))]
+    )
+    assert router.channels_for("8613910060001") == ("cm",)
+    assert router.channels_for("8618611287980") == ("mobile", "backup")
+    assert router.channels_for("447911123456") == ("intl",)
+    assert Router([Route("86", ("m",))]).channels_for("447911123456") == ()
+
+
+def test_submit_retry_policy_stops_at_validity() -> None:
+    from hongyan.core.retry import SubmitRetryPolicy
+
+    policy = SubmitRetryPolicy()
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    assert policy.next_attempt(1, now, now + timedelta(hours=1)) == now + timedelta(seconds=5)
+    assert policy.next_attempt(3, now, now + timedelta(hours=1)) == now + timedelta(seconds=20)
+    assert policy.next_attempt(30, now, now + timedelta(hours=1)) == now + timedelta(minutes=10)
+    assert policy.next_attempt(30, now, now + timedelta(minutes=5)) is None

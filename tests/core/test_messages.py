@@ -49,14 +49,14 @@ def test_refused(current: MessageState, target: MessageState) -> None:
 
 
 def test_final_states_are_exactly_those_without_exits() -> None:
-    assert FINAL_STATES == {
+    assert {
         S.DELIVERED,
         S.UNDELIVERABLE,
         S.EXPIRED,
         S.REJECTED,
         S.FAILED,
         S.CANCELLED,
-    }
+    } == FINAL_STATES
     assert set(TRANSITIONS) == set(MessageState)
 
 

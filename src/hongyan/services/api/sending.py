@@ -1,0 +1,84 @@
+"""The send path every dialect shares: admission decisions, then one durable, charged insert.
+
+A request's accepted messages are committed (with the balance debit) before anything is
+answered; the store batches concurrent requests into one transaction (group commit).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from hongyan.core.accounts import Account
+from hongyan.core.admission import Admission, SendRequest, admit, normalize_all, refuse
+from hongyan.core.errors import InsufficientBalance, Refusal
+from hongyan.store.base import Store
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    admission: Admission
+    ids: tuple[int, ...]  # one per admission.messages, in order
+
+    @property
+    def refusal(self) -> Refusal | None:
+        return self.admission.refusal
+
+
+class BannedWords:
+    """The banned-word list, re-read from the store at most every ``ttl`` seconds."""
+
+    def __init__(self, store: Store, ttl: float = 5.0) -> None:
+        self._store = store
+        self._ttl = ttl
+        self._words: tuple[str, ...] = ()
+        self._expires = 0.0
+
+    async def get(self) -> tuple[str, ...]:
+        now = time.monotonic()
+        if now >= self._expires:
+            self._words = tuple(await self._store.list_banned_words())
+            self._expires = now + self._ttl
+        return self._words
+
+
+class Sender:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        banned_words: BannedWords,
+        clock: Callable[[], datetime] = utcnow,
+        on_admitted: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._store = store
+        self._banned = banned_words
+        self._clock = clock
+        self._on_admitted = on_admitted
+
+    async def send(self, account: Account, request: SendRequest) -> SendOutcome:
+        normalized = normalize_all(request)
+        numbers = [n for n in normalized if n is not None]
+        blocked = await self._store.blacklisted(account.id, numbers) if numbers else set()
+        admission = admit(
+            account,
+            request,
+            now=self._clock(),
+            banned_words=await self._banned.get(),
+            is_blacklisted=blocked.__contains__,
+            normalized=normalized,
+        )
+        if admission.refusal is not None or not admission.messages:
+            return SendOutcome(admission, ())
+        try:
+            ids = await self._store.admit(account.id, admission.messages)
+        except InsufficientBalance:
+            return SendOutcome(refuse(request, Refusal.INSUFFICIENT_BALANCE), ())
+        self._on_admitted()
+        return SendOutcome(admission, tuple(ids))

@@ -1,0 +1,221 @@
+"""The dispatcher: claims due messages in batches and hands them to channels, failing over.
+
+Theory of operation. The messages table is the queue. Each round claims up to ``batch`` due
+messages (a leased claim: if this process dies, the lease runs out and another round — here or
+in another dispatcher — claims them again), starts one task per message, and keeps at most
+``max_in_flight`` messages being submitted across all channels, so every bind's SMPP window
+stays full. A message tries its route's channels in order; a channel that is down or refuses
+is skipped for the next. Results are written back in batches by one flushing task: carrier
+ids (``submitted``), later retries (``queued`` again, with backoff), or final failures
+(``failed``/``expired``, refunded). The retry and routing decisions are pure (``core``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from hongyan.core.messages import (
+    ClaimedMessage,
+    MessageState,
+    SubmitFinal,
+    SubmitRetry,
+    SubmitSuccess,
+)
+from hongyan.core.retry import SubmitRetryPolicy
+from hongyan.core.routing import Router
+from hongyan.store.base import Store
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ChannelResult:
+    carrier_ids: tuple[str, ...] | None  # one per segment when the carrier took the message
+    error: str = ""
+    temporary: bool = True  # worth trying again later (throttled, link down, timeout)
+
+
+class Channel(Protocol):
+    """What the dispatcher needs of a carrier connection (SMPP, CMPP, …)."""
+
+    name: str
+
+    @property
+    def available(self) -> bool: ...
+
+    async def submit(self, message: ClaimedMessage) -> ChannelResult: ...
+
+
+class _Results:
+    """Submit outcomes waiting to be written in one batch."""
+
+    def __init__(self) -> None:
+        self.successes: list[SubmitSuccess] = []
+        self.retries: list[SubmitRetry] = []
+        self.finals: list[SubmitFinal] = []
+        self.ready = asyncio.Event()
+
+    def __len__(self) -> int:
+        return len(self.successes) + len(self.retries) + len(self.finals)
+
+    def take(self) -> tuple[list[SubmitSuccess], list[SubmitRetry], list[SubmitFinal]]:
+        taken = self.successes, self.retries, self.finals
+        self.successes, self.retries, self.finals = [], [], []
+        self.ready.clear()
+        return taken
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        channels: Mapping[str, Channel],
+        router: Router,
+        owner: str,
+        clock: Callable[[], datetime] = utcnow,
+        retry_policy: SubmitRetryPolicy | None = None,
+        batch: int = 500,
+        lease_seconds: float = 60.0,
+        max_in_flight: int = 2000,
+        poll_seconds: float = 0.25,
+        flush_size: int = 500,
+    ) -> None:
+        self._store = store
+        self._channels = channels
+        self._router = router
+        self._owner = owner
+        self._clock = clock
+        self._retry = retry_policy or SubmitRetryPolicy()
+        self._batch = batch
+        self._lease = lease_seconds
+        self._poll = poll_seconds
+        self._flush_size = flush_size
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self._max_in_flight = max_in_flight
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._results = _Results()
+        self._wake = asyncio.Event()
+        self.submitted = 0
+
+    def wake(self) -> None:
+        """New messages may be due now (saves waiting for the next poll)."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        flusher = asyncio.create_task(self._flush_loop(stop))
+        try:
+            await self._claim_loop(stop)
+        finally:
+            if self._in_flight:
+                await asyncio.wait(self._in_flight, timeout=self._lease / 2)
+            self._results.ready.set()
+            await flusher
+
+    async def _claim_loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                claimed = await self._claim_round()
+            except Exception:
+                log.exception("dispatcher round failed; retrying")
+                claimed = 0
+            if claimed < self._batch // 2:
+                await self._idle(stop)
+
+    async def _claim_round(self) -> int:
+        free = self._max_in_flight - len(self._in_flight)
+        if free < min(self._batch, self._max_in_flight) // 4:
+            await asyncio.wait(set(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
+            return self._batch  # capacity came back: claim again at once
+        now = self._clock()
+        await self._store.expire_due(now, self._batch)
+        messages = await self._store.claim_due(
+            now, min(self._batch, free), self._lease, self._owner
+        )
+        for message in messages:
+            task = asyncio.create_task(self._dispatch(message))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+        return len(messages)
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        self._wake.clear()
+        waiters = [asyncio.ensure_future(e.wait()) for e in (stop, self._wake)]
+        await asyncio.wait(waiters, timeout=self._poll, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in waiters:
+            waiter.cancel()
+
+    async def _dispatch(self, message: ClaimedMessage) -> None:
+        try:
+            await self._try_channels(message)
+        except Exception as exc:  # a bug in a connector must not lose the message
+            log.exception("submitting message %s failed", message.id)
+            self._retry_later(message, f"internal: {type(exc).__name__}")
+        if len(self._results) >= self._flush_size:
+            self._results.ready.set()
+
+    async def _try_channels(self, message: ClaimedMessage) -> None:
+        if message.expires_at <= self._clock():
+            self._finish(message, MessageState.EXPIRED, "validity")
+            return
+        names = self._router.channels_for(message.recipient)
+        if not names:
+            self._finish(message, MessageState.FAILED, "no route")
+            return
+        temporary, error = False, ""
+        for name in names:
+            channel = self._channels.get(name)
+            if channel is None or not channel.available:
+                temporary, error = True, f"{name}: down"
+                continue
+            result = await channel.submit(message)
+            if result.carrier_ids is not None:
+                self._results.successes.append(SubmitSuccess(message.id, name, result.carrier_ids))
+                self.submitted += 1
+                return
+            temporary = temporary or result.temporary
+            error = f"{name}: {result.error}"
+        if temporary:
+            self._retry_later(message, error)
+        else:
+            self._finish(message, MessageState.FAILED, error)
+
+    def _retry_later(self, message: ClaimedMessage, error: str) -> None:
+        at = self._retry.next_attempt(message.attempts + 1, self._clock(), message.expires_at)
+        if at is None:
+            self._finish(message, MessageState.EXPIRED, error or "validity")
+        else:
+            self._results.retries.append(SubmitRetry(message.id, at, error[:200]))
+
+    def _finish(self, message: ClaimedMessage, state: MessageState, error: str) -> None:
+        self._results.finals.append(SubmitFinal(message.id, state, error[:200]))
+
+    async def _flush_loop(self, stop: asyncio.Event) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._results.ready.wait(), timeout=0.02)
+            if len(self._results):
+                await self._flush()
+            elif stop.is_set() and not self._in_flight:
+                return
+
+    async def _flush(self) -> None:
+        successes, retries, finals = self._results.take()
+        try:
+            await self._store.record_submits(
+                self._clock(), successes=successes, retries=retries, finals=finals
+            )
+        except Exception:
+            # Not written: the claims stay leased and come back after the lease; the carrier
+            # may then see these messages twice, which beats losing them.
+            log.exception("recording %d submit results failed", len(successes) + len(retries))

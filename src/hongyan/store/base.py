@@ -137,13 +137,17 @@ class Store(Protocol):
     async def record_receipts(
         self, receipts: Sequence[ReceiptRecord], now: datetime
     ) -> ReceiptResult: ...
-    async def purge_pending_receipts(self, before: datetime) -> int: ...  # unmatched, received before
+    async def purge_pending_receipts(
+        self, before: datetime
+    ) -> int: ...  # unmatched, received before
     async def record_inbound(
         self, messages: Sequence[NewInbound], now: datetime
     ) -> list[InboundMessage]: ...  # assigns owners, applies unsubscribe, queues pushes
 
     # reads for partners
-    async def get_message(self, message_id: int, account_id: int | None = None) -> Message | None: ...
+    async def get_message(
+        self, message_id: int, account_id: int | None = None
+    ) -> Message | None: ...
     async def find_messages(self, query: MessageQuery) -> list[Message]: ...
     async def next_inbound(self, account_id: int) -> InboundMessage | None: ...  # marks it read
     async def unread_inbound(self, account_id: int, limit: int) -> list[InboundMessage]: ...
@@ -158,5 +162,7 @@ class Store(Protocol):
         self,
         now: datetime,
         delivered: Sequence[int] = (),
-        retry: Sequence[tuple[int, datetime | None, str]] = (),  # (id, next time or None=give up, error)
+        retry: Sequence[
+            tuple[int, datetime | None, str]
+        ] = (),  # (id, next time or None=give up, error)
     ) -> None: ...

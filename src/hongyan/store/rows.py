@@ -7,7 +7,7 @@ as ISO text from SQLite and as aware datetimes from PostgreSQL; ``utc`` reads bo
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -242,7 +242,7 @@ class Finish:
     done_at: datetime
 
 
-def receipt_finish(message_id: int, segments: list[Row]) -> Finish | None:
+def receipt_finish(message_id: int, segments: Sequence[Row]) -> Finish | None:
     """The final state a message's segment rows decide, or ``None`` while undecided.
 
     The deciding segment gives stat/error/time: the first failed one, else the last delivered.
@@ -251,7 +251,11 @@ def receipt_finish(message_id: int, segments: list[Row]) -> Finish | None:
     state = message_outcome(outcomes)
     if state is None:
         return None
-    deciding = [s for s, o in zip(segments, outcomes, strict=True) if OUTCOME_STATES.get(o) is state]
+    deciding = [
+        s
+        for s, o in zip(segments, outcomes, strict=True)
+        if o is not None and OUTCOME_STATES[o] is state
+    ]
     if state is S.DELIVERED:
         decider = max(deciding, key=lambda s: utc(s["done_at"]))
     else:
@@ -278,3 +282,17 @@ def pick_segment(
         if row is not None:
             return row
     return None
+
+
+# An outbox row with what its push body needs; url is the account's current one.
+PUSH_SELECT = """
+SELECT o.id, o.kind, o.account_id, o.ref_id, o.attempts, o.created_at, o.next_attempt_at,
+       CASE o.kind WHEN 'report' THEN a.report_url ELSE a.inbound_url END AS url,
+       a.push_secret_version,
+       m.recipient, m.state, m.stat, m.error_code, m.done_at, m.client_ref,
+       i.source, i.destination, i.text
+FROM outbox o
+JOIN accounts a ON a.id = o.account_id
+LEFT JOIN messages m ON o.kind = 'report' AND m.id = o.ref_id
+LEFT JOIN inbound i ON o.kind = 'inbound' AND i.id = o.ref_id
+"""

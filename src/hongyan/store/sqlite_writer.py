@@ -72,7 +72,9 @@ class Writer:
         self.batches = 0  # transactions committed (observability, tests)
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._main, name="hongyan-sqlite-writer", daemon=True)
+        self._thread = threading.Thread(
+            target=self._main, name="hongyan-sqlite-writer", daemon=True
+        )
         self._thread.start()
         self._ready.wait()
         if self._error is not None:

@@ -73,3 +73,21 @@ def message_outcome(segment_outcomes: list[SegmentOutcome | None]) -> MessageSta
     if segment_outcomes and all(o is SegmentOutcome.DELIVERED for o in segment_outcomes):
         return MessageState.DELIVERED
     return None
+
+
+# What a pull report says for a message that ended without a carrier's receipt.
+_STATE_STATS = {
+    MessageState.DELIVERED: "DELIVRD",
+    MessageState.UNDELIVERABLE: "UNDELIV",
+    MessageState.EXPIRED: "EXPIRED",
+    MessageState.FAILED: "UNDELIV",
+    MessageState.CANCELLED: "DELETED",
+    MessageState.REJECTED: "REJECTD",
+}
+
+
+def report_stat(state: MessageState, stat: str | None) -> str:
+    """The SMPP-style stat to report: the carrier's own when it sent one, else one for ``state``."""
+    if stat and stat.upper() in STAT_OUTCOMES:
+        return stat.upper()
+    return _STATE_STATS.get(state, "UNKNOWN")

@@ -62,6 +62,9 @@ class Sender:
         self._clock = clock
         self._on_admitted = on_admitted
 
+    async def banned_words(self) -> tuple[str, ...]:
+        return await self._banned.get()
+
     async def send(self, account: Account, request: SendRequest) -> SendOutcome:
         normalized = normalize_all(request)
         numbers = [n for n in normalized if n is not None]

@@ -1,0 +1,26 @@
+"""The ASGI application: every dialect's routes on one Starlette app."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from hongyan.services.api import hi8d_routes, qxt_routes
+from hongyan.services.api.context import ApiContext
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(context: ApiContext, extra_routes: list[BaseRoute] | None = None) -> Starlette:
+    routes: list[BaseRoute] = [
+        Route("/servlet/gateway.php", hi8d_routes.gateway, methods=["GET", "POST"]),
+        Route("/health", health, methods=["GET"]),
+    ]
+    routes += qxt_routes.routes()
+    app = Starlette(routes=routes + (extra_routes or []))
+    app.state.context = context
+    return app

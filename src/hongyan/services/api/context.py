@@ -1,0 +1,26 @@
+"""What the HTTP routes share: the store, authentication, the send path and the limits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from hongyan.services.api.auth import Authenticator
+from hongyan.services.api.sending import Sender
+from hongyan.store.base import Store
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class ApiContext:
+    store: Store
+    authenticator: Authenticator
+    sender: Sender
+    clock: Callable[[], datetime] = utcnow
+    max_body_bytes: int = 4 * 1024 * 1024  # hard cap before the account is known
+    trusted_proxies: tuple[str, ...] = ()
+    extra: dict[str, object] = field(default_factory=dict)

@@ -1,0 +1,70 @@
+"""What every dialect route needs of a raw HTTP request: the body within a limit, the client's
+address, and the request's parts as bytes (dialects decode them themselves: Starlette's form
+parser turns percent-encoded GBK into U+FFFD)."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class RawRequest:
+    method: str
+    path: str
+    query: bytes
+    content_type: str | None
+    body: bytes
+    client: str | None
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def client_address(request: Request, trusted_proxies: tuple[str, ...]) -> str | None:
+    """The peer's address, or the last untrusted hop of X-Forwarded-For behind trusted proxies."""
+    peer = request.client.host if request.client else None
+    if not trusted_proxies or peer is None or not _in(peer, trusted_proxies):
+        return peer
+    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _in(hop, trusted_proxies):
+            return hop
+    return peer
+
+
+def _in(address: str, networks: tuple[str, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(n, strict=False) for n in networks)
+
+
+async def raw_request(request: Request, limit: int, trusted: tuple[str, ...]) -> RawRequest:
+    """The request's parts; raises ``BodyTooLarge`` past ``limit`` bytes of body."""
+    return RawRequest(
+        method=request.method,
+        path=request.url.path,
+        query=request.scope.get("query_string", b""),
+        content_type=request.headers.get("content-type"),
+        body=await read_body(request, limit),
+        client=client_address(request, trusted),
+    )

@@ -1,0 +1,102 @@
+"""Delivery receipts and inbound messages from carriers, written to the store in batches.
+
+A connector awaits ``receipt()`` / ``inbound()`` for each deliver_sm and answers the SMSC only
+when it returns, so the SMSC redelivers anything we did not commit. Calls made while a write
+is under way wait for the next one, which takes them all: under load, one transaction carries
+hundreds of receipts (natural batching, no timer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from hongyan.core.inbound import NewInbound
+from hongyan.core.receipts import ReceiptRecord
+from hongyan.store.base import Store
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class DeliverySink:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        clock: Callable[[], datetime] = utcnow,
+        on_committed: Callable[[], None] = lambda: None,
+        max_batch: int = 1000,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._on_committed = on_committed
+        self._max_batch = max_batch
+        self._receipts: list[tuple[ReceiptRecord, asyncio.Future[None]]] = []
+        self._inbound: list[tuple[NewInbound, asyncio.Future[None]]] = []
+        self._pending = asyncio.Event()
+        self.receipts_recorded = 0
+        self.inbound_recorded = 0
+
+    async def receipt(self, record: ReceiptRecord) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._receipts.append((record, future))
+        self._pending.set()
+        await future
+
+    async def inbound(self, record: NewInbound) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._inbound.append((record, future))
+        self._pending.set()
+        await future
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not (stop.is_set() and not self._receipts and not self._inbound):
+            waiter = asyncio.ensure_future(self._pending.wait())
+            stopper = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            stopper.cancel()
+            self._pending.clear()
+            await self._flush()
+
+    async def _flush(self) -> None:
+        receipts, self._receipts = (
+            self._receipts[: self._max_batch],
+            self._receipts[self._max_batch :],
+        )
+        inbound, self._inbound = self._inbound[: self._max_batch], self._inbound[self._max_batch :]
+        if self._receipts or self._inbound:
+            self._pending.set()
+        if receipts:
+            await self._write(receipts, self._store.record_receipts)
+            self.receipts_recorded += len(receipts)
+        if inbound:
+            await self._write(inbound, self._store.record_inbound)
+            self.inbound_recorded += len(inbound)
+        if receipts or inbound:
+            self._on_committed()
+
+    async def _write(
+        self,
+        items: Sequence[tuple[T, asyncio.Future[None]]],
+        write: Callable[[list[T], datetime], Awaitable[Any]],
+    ) -> None:
+        try:
+            await write([record for record, _ in items], self._clock())
+        except Exception as exc:
+            log.exception("recording %d deliveries failed; the SMSC will redeliver", len(items))
+            for _, future in items:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for _, future in items:
+            if not future.done():
+                future.set_result(None)

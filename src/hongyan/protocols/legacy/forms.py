@@ -30,12 +30,12 @@ Work is linear in the input size; the caller bounds the size.
 from __future__ import annotations
 
 import codecs
+import functools
 import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
-from urllib.parse import unquote_to_bytes
 
 __all__ = [
     "Field",
@@ -46,6 +46,7 @@ __all__ = [
     "decode_text",
     "parse_content_type",
     "parse_form",
+    "percent_decode",
     "split_list",
 ]
 
@@ -118,6 +119,7 @@ _UTF8 = "utf-8"
 _FALLBACK = "gb18030"
 
 
+@functools.lru_cache(maxsize=64)
 def _known_charset(declared: str | None) -> str | None:
     if not declared:
         return None
@@ -132,6 +134,8 @@ def _known_charset(declared: str | None) -> str | None:
 
 def decode_text(raw: bytes, declared: str | None = None) -> tuple[str, str, bool]:
     """``raw`` as text by the charset rule: (text, charset used, lossy)."""
+    if raw.isascii() and declared is None:
+        return raw.decode("ascii"), _UTF8, False
     candidates = [c for c in (_known_charset(declared), _UTF8, _FALLBACK) if c]
     for charset in dict.fromkeys(candidates):
         try:
@@ -168,15 +172,28 @@ def parse_content_type(value: str | None) -> tuple[str, dict[str, str]]:
 # --- urlencoded ---------------------------------------------------------------------------
 
 
+_ESCAPE = re.compile(rb"%([0-9A-Fa-f]{2})")
+_BYTES = {f"{i:02x}".encode(): bytes([i]) for i in range(256)}
+_BYTES.update({key.upper(): value for key, value in list(_BYTES.items())})
+
+
+def percent_decode(data: bytes) -> bytes:
+    """``+`` → space, ``%XX`` → that byte; a malformed escape stays as it is (as on IIS, PHP)."""
+    data = data.replace(b"+", b" ")
+    if b"%" not in data:
+        return data
+    return _ESCAPE.sub(lambda m: _BYTES[m.group(1)], data)
+
+
 def _urlencoded(data: bytes, source: Source, declared: str | None) -> Iterator[Field]:
     for pair in data.split(b"&"):
         if not pair.strip():
             continue
         name, _, value = pair.partition(b"=")
-        name = unquote_to_bytes(name.replace(b"+", b" ")).strip()
+        name = percent_decode(name).strip()
         if not name:
             continue
-        yield _field(name, unquote_to_bytes(value.replace(b"+", b" ")), source, declared)
+        yield _field(name, percent_decode(value), source, declared)
 
 
 # --- multipart/form-data ------------------------------------------------------------------

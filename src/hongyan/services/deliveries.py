@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from hongyan.core.inbound import NewInbound
 from hongyan.core.receipts import ReceiptRecord
@@ -20,6 +20,7 @@ from hongyan.store.base import Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 def utcnow() -> datetime:
@@ -33,11 +34,13 @@ class DeliverySink:
         store: Store,
         clock: Callable[[], datetime] = utcnow,
         on_committed: Callable[[], None] = lambda: None,
+        on_finished: Callable[[tuple[int, ...]], None] = lambda ids: None,
         max_batch: int = 1000,
     ) -> None:
         self._store = store
         self._clock = clock
         self._on_committed = on_committed
+        self._on_finished = on_finished
         self._max_batch = max_batch
         self._receipts: list[tuple[ReceiptRecord, asyncio.Future[None]]] = []
         self._inbound: list[tuple[NewInbound, asyncio.Future[None]]] = []
@@ -76,8 +79,10 @@ class DeliverySink:
         if self._receipts or self._inbound:
             self._pending.set()
         if receipts:
-            await self._write(receipts, self._store.record_receipts)
+            result = await self._write(receipts, self._store.record_receipts)
             self.receipts_recorded += len(receipts)
+            if result is not None and result.finished:
+                self._on_finished(result.finished)
         if inbound:
             await self._write(inbound, self._store.record_inbound)
             self.inbound_recorded += len(inbound)
@@ -87,16 +92,17 @@ class DeliverySink:
     async def _write(
         self,
         items: Sequence[tuple[T, asyncio.Future[None]]],
-        write: Callable[[list[T], datetime], Awaitable[Any]],
-    ) -> None:
+        write: Callable[[list[T], datetime], Awaitable[R]],
+    ) -> R | None:
         try:
-            await write([record for record, _ in items], self._clock())
+            result = await write([record for record, _ in items], self._clock())
         except Exception as exc:
             log.exception("recording %d deliveries failed; the SMSC will redeliver", len(items))
             for _, future in items:
                 if not future.done():
                     future.set_exception(exc)
-            return
+            return None
         for _, future in items:
             if not future.done():
                 future.set_result(None)
+        return result

@@ -90,6 +90,7 @@ class Dispatcher:
         max_in_flight: int = 2000,
         poll_seconds: float = 0.25,
         flush_size: int = 500,
+        on_submitted: Callable[[SubmitSuccess], None] = lambda success: None,
     ) -> None:
         self._store = store
         self._channels = channels
@@ -101,6 +102,7 @@ class Dispatcher:
         self._lease = lease_seconds
         self._poll = poll_seconds
         self._flush_size = flush_size
+        self._on_submitted = on_submitted
         self._slots = asyncio.Semaphore(max_in_flight)
         self._max_in_flight = max_in_flight
         self._in_flight: set[asyncio.Task[None]] = set()
@@ -180,8 +182,10 @@ class Dispatcher:
                 continue
             result = await channel.submit(message)
             if result.carrier_ids is not None:
-                self._results.successes.append(SubmitSuccess(message.id, name, result.carrier_ids))
+                success = SubmitSuccess(message.id, name, result.carrier_ids)
+                self._results.successes.append(success)
                 self.submitted += 1
+                self._on_submitted(success)
                 return
             temporary = temporary or result.temporary
             error = f"{name}: {result.error}"

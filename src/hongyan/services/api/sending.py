@@ -55,7 +55,7 @@ class Sender:
         store: Store,
         banned_words: BannedWords,
         clock: Callable[[], datetime] = utcnow,
-        on_admitted: Callable[[], None] = lambda: None,
+        on_admitted: Callable[[Account, tuple[int, ...]], None] = lambda account, ids: None,
     ) -> None:
         self._store = store
         self._banned = banned_words
@@ -83,5 +83,5 @@ class Sender:
             ids = await self._store.admit(account.id, admission.messages)
         except InsufficientBalance:
             return SendOutcome(refuse(request, Refusal.INSUFFICIENT_BALANCE), ())
-        self._on_admitted()
+        self._on_admitted(account, tuple(ids))
         return SendOutcome(admission, tuple(ids))

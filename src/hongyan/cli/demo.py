@@ -1,0 +1,137 @@
+"""``hongyan demo``: the whole platform on one machine, with a simulated carrier and partner.
+
+SQLite under ``./hongyan-data/``, the built-in SMSC simulator, every role, HTTP on
+127.0.0.1:8080, a ``demo`` account whose report and inbound URLs point at a receiver inside
+the demo (so pushes are visible), and one progress line per message event.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from hongyan.cli.common import CommandError, run
+from hongyan.cli.serve import install_stop_signals
+from hongyan.config import (
+    ChannelSettings,
+    DatabaseSettings,
+    HttpSettings,
+    RouteSettings,
+    SecuritySettings,
+    Settings,
+)
+from hongyan.core.accounts import hash_password
+from hongyan.services.demo_partner import DemoPartner, Progress
+from hongyan.services.platform import Platform
+from hongyan.store.base import NewAccount, Store
+
+ACCOUNT, PASSWORD, SERVICE_CODE = "demo", "demo1234", "1069000"
+
+
+def register(subparsers: Any) -> None:
+    demo = subparsers.add_parser("demo", help="run the whole platform with a simulated carrier")
+    demo.add_argument("--port", type=int, default=8080, help="HTTP port (8080)")
+    demo.add_argument("--smsc-port", type=int, default=2775, help="simulator SMPP port (2775)")
+    demo.add_argument("--data-dir", default="hongyan-data", help="where data lives")
+    demo.add_argument("--reset", action="store_true", help="start with empty data")
+    demo.add_argument("--quiet", action="store_true", help="no progress lines")
+    demo.set_defaults(func=_demo)
+
+
+def demo_settings(data_dir: Path, port: int, smsc_port: int) -> Settings:
+    return Settings(
+        database=DatabaseSettings(url=f"sqlite:///{data_dir / 'hongyan.db'}"),
+        http=HttpSettings(host="127.0.0.1", port=port),
+        security=SecuritySettings(key_file=str(data_dir / "secret.key")),
+        channels=(
+            ChannelSettings(
+                name="simulator",
+                protocol="simulator",
+                host="127.0.0.1",
+                port=smsc_port,
+                system_id="hongyan",
+                password="demo",
+            ),
+        ),
+        routes=(RouteSettings(prefix="", channels=("simulator",)),),
+    )
+
+
+async def ensure_account(store: Store, port: int) -> None:
+    if await store.get_account(ACCOUNT) is not None:
+        return
+    base = f"http://127.0.0.1:{port}/demo"
+    await store.create_account(
+        NewAccount(
+            name=ACCOUNT,
+            password_hash=await asyncio.to_thread(hash_password, PASSWORD),
+            balance=1000,
+            service_code=SERVICE_CODE,
+            short_name="鸿雁演示",
+            report_url=f"{base}/reports",
+            inbound_url=f"{base}/inbound",
+        )
+    )
+
+
+def banner(port: int, smsc_port: int) -> str:
+    base = f"http://127.0.0.1:{port}"
+    md5 = hashlib.md5(PASSWORD.encode()).hexdigest().upper()
+    return f"""
+hongyan demo is running: HTTP {base}, SMSC simulator on 127.0.0.1:{smsc_port}
+account {ACCOUNT} / {PASSWORD}, service code {SERVICE_CODE}; pushes go to {base}/demo/…
+
+  # HI8D international API (JSON)
+  curl -s {base}/servlet/gateway.php -d account={ACCOUNT} -d passwd={md5} \\
+       -d mb=8613800138000 --data-urlencode content=你好，鸿雁
+  # 企信通 API (key=value; UTF-8 accepted, GBK answers)
+  curl -s '{base}/send/g70send.aspx' -d name={ACCOUNT} -d pwd={PASSWORD} \\
+       -d dst=13800138000 --data-urlencode msg=验证码123456
+  curl -s '{base}/send/getfee.aspx?name={ACCOUNT}&pwd={PASSWORD}' | iconv -f gbk -t utf-8
+  # a handset replies, then read the reply
+  curl -s '{base}/demo/mo?from=13800138000&to={SERVICE_CODE}01&text=OK'
+  curl -s '{base}/send/readsms.aspx?name={ACCOUNT}&pwd={PASSWORD}' | iconv -f gbk -t utf-8
+  # what the partner received
+  curl -s {base}/demo/pushes
+
+Ctrl-C stops; data stays in the data directory (--reset starts clean).
+"""
+
+
+def _demo(args: argparse.Namespace) -> int:
+    async def action() -> int:
+        data_dir = Path(args.data_dir).resolve()
+        if args.reset and data_dir.exists():
+            shutil.rmtree(data_dir)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        progress = None if args.quiet else Progress(sys.stdout, sys.stdout.isatty())
+        partner = DemoPartner(progress)
+        platform = Platform(
+            demo_settings(data_dir, args.port, args.smsc_port),
+            base_dir=data_dir,
+            extra_routes=partner.routes(),
+            observer=progress,
+            simulator_factory=partner.make_simulator,
+        )
+        stop = asyncio.Event()
+        install_stop_signals(stop)
+        runner = asyncio.create_task(platform.run(stop))
+        started = asyncio.create_task(platform.started.wait())
+        await asyncio.wait({runner, started}, return_when=asyncio.FIRST_COMPLETED)
+        if runner.done():
+            started.cancel()
+            raise CommandError(f"the demo could not start: {runner.exception()}")
+        assert platform.store is not None
+        await ensure_account(platform.store, args.port)
+        if progress is not None:
+            progress.store = platform.store
+        print(banner(args.port, args.smsc_port), flush=True)
+        await runner
+        return 0
+
+    return run(action)

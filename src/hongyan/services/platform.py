@@ -1,0 +1,230 @@
+"""The running platform: builds every role from the settings and runs them until told to stop.
+
+``hongyan serve --role all`` runs the API, the dispatcher (with its carrier binds and the
+delivery sink) and the notifier in one process; each role can also run alone against a shared
+PostgreSQL. Shutdown is graceful: the HTTP server stops taking requests, the dispatcher stops
+claiming and finishes (or hands back, through the claim lease) what is in flight, binds unbind,
+and the store's pending writes are committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Callable, Coroutine, Generator, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+import uvicorn
+from starlette.routing import BaseRoute
+
+from hongyan.config import Settings
+from hongyan.core.accounts import Account
+from hongyan.core.messages import SubmitSuccess
+from hongyan.core.routing import Route, Router
+from hongyan.services.api.app import create_app
+from hongyan.services.api.auth import Authenticator
+from hongyan.services.api.context import ApiContext
+from hongyan.services.api.sending import BannedWords, Sender
+from hongyan.services.channels import ChannelSet, SimulatorFactory
+from hongyan.services.deliveries import DeliverySink
+from hongyan.services.dispatcher import Dispatcher
+from hongyan.services.keys import load_server_key
+from hongyan.services.notifier import Notifier
+from hongyan.services.pushes import format_push
+from hongyan.store import connect
+from hongyan.store.base import Store
+
+log = logging.getLogger(__name__)
+ROLES = ("api", "dispatcher", "notifier")
+
+
+class Observer(Protocol):
+    """Sees messages move (``hongyan demo`` prints a line for each)."""
+
+    def accepted(self, account: Account, ids: tuple[int, ...]) -> None: ...
+    def submitted(self, success: SubmitSuccess) -> None: ...
+    def finished(self, ids: tuple[int, ...]) -> None: ...
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the platform owns shutdown."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    roles: frozenset[str] = frozenset(ROLES)
+    base_dir: Path = field(default_factory=Path.cwd)
+    extra_routes: list[BaseRoute] = field(default_factory=list)
+    sockets: list[socket.socket] | None = None  # pre-bound listening sockets (tests, --workers)
+    store: Store | None = None
+    dispatcher: Dispatcher | None = None
+    notifier: Notifier | None = None
+    sink: DeliverySink | None = None
+    channels: ChannelSet | None = None
+    context: ApiContext | None = None
+    server: uvicorn.Server | None = None
+    started: asyncio.Event = field(default_factory=asyncio.Event)
+    observer: Observer | None = None
+    simulator_factory: SimulatorFactory | None = None
+    on_admitted: list[Callable[[], None]] = field(default_factory=list)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        store = self.store = connect(self.settings.database.url)
+        await store.open()
+        try:
+            await store.upgrade()
+            key = load_server_key(self.settings.security, self.base_dir)
+            async with contextlib.AsyncExitStack() as stack:
+                tasks = await self._start_roles(stack, store, key, stop)
+                self.started.set()
+                await stop.wait()
+                if self.server is not None:
+                    self.server.should_exit = True
+                await asyncio.gather(*tasks, return_exceptions=True)
+        finally:
+            await store.close()
+
+    async def _start_roles(
+        self, stack: contextlib.AsyncExitStack, store: Store, key: bytes, stop: asyncio.Event
+    ) -> list[asyncio.Task[None]]:
+        tasks: list[asyncio.Task[None]] = []
+        if "notifier" in self.roles:
+            tasks.append(asyncio.create_task(await self._notifier(stack, store, key, stop)))
+        if "dispatcher" in self.roles:
+            tasks += await self._dispatcher(stack, store, stop)
+        if "api" in self.roles:
+            tasks.append(asyncio.create_task(self._api(store, key)))
+        return tasks
+
+    async def _notifier(
+        self, stack: contextlib.AsyncExitStack, store: Store, key: bytes, stop: asyncio.Event
+    ) -> Coroutine[Any, Any, None]:
+        cfg = self.settings.notifier
+        client = await stack.enter_async_context(
+            httpx.AsyncClient(
+                timeout=cfg.timeout_seconds,
+                limits=httpx.Limits(max_connections=cfg.concurrency),
+                follow_redirects=False,
+            )
+        )
+        self.notifier = Notifier(
+            store=store,
+            client=client,
+            server_key=key,
+            format_body=format_push,
+            batch=cfg.batch,
+            concurrency=cfg.concurrency,
+        )
+        return self.notifier.run(stop)
+
+    async def _dispatcher(
+        self, stack: contextlib.AsyncExitStack, store: Store, stop: asyncio.Event
+    ) -> list[asyncio.Task[None]]:
+        cfg = self.settings.dispatcher
+        notifier = self.notifier
+        observer = self.observer
+        self.sink = DeliverySink(
+            store=store,
+            on_committed=notifier.wake if notifier else lambda: None,
+            on_finished=observer.finished if observer else lambda ids: None,
+        )
+        sink_stop = asyncio.Event()
+        sink_task = asyncio.create_task(self.sink.run(sink_stop))
+        self.channels = ChannelSet(self.settings.channels, self.sink, self.simulator_factory)
+        await self.channels.start()
+        routes = (Route(r.prefix, r.channels) for r in self.settings.routes)
+        self.dispatcher = Dispatcher(
+            store=store,
+            channels=self.channels.by_name,
+            router=Router(routes),
+            owner=f"{socket.gethostname()}:{os.getpid()}",
+            batch=cfg.batch,
+            lease_seconds=cfg.lease_seconds,
+            max_in_flight=cfg.max_in_flight,
+            on_submitted=observer.submitted if observer else lambda success: None,
+        )
+        self.on_admitted.append(self.dispatcher.wake)
+        dispatcher, channels = self.dispatcher, self.channels
+
+        async def run_dispatcher() -> None:
+            try:
+                await dispatcher.run(stop)
+            finally:
+                await channels.stop()  # unbind: receipts still in flight get answered first
+                sink_stop.set()
+                await sink_task
+
+        return [asyncio.create_task(run_dispatcher())]
+
+    def _api(self, store: Store, key: bytes) -> Coroutine[Any, Any, None]:
+        http = self.settings.http
+        self.context = ApiContext(
+            store=store,
+            authenticator=Authenticator(store=store, server_key=key),
+            sender=Sender(store=store, banned_words=BannedWords(store), on_admitted=self._admitted),
+            trusted_proxies=http.trusted_proxies,
+        )
+        app = create_app(self.context, self.extra_routes)
+        config = uvicorn.Config(
+            app,
+            host=http.host,
+            port=http.port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            server_header=False,
+        )
+        self.server = _Server(config)
+        if self.sockets is None:
+            self.sockets = [listen(http.host, http.port)]
+        return self.server.serve(sockets=self.sockets)
+
+    def _admitted(self, account: Account, ids: tuple[int, ...]) -> None:
+        for callback in self.on_admitted:
+            callback()
+        if self.observer is not None:
+            self.observer.accepted(account, ids)
+
+    @property
+    def http_port(self) -> int | None:
+        """The port the HTTP server listens on, once started (useful with port 0)."""
+        return int(self.sockets[0].getsockname()[1]) if self.sockets else None
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket; binding here (not in uvicorn) turns "port in use" into OSError."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def parse_roles(value: str | Iterable[str]) -> frozenset[str]:
+    names = value.split(",") if isinstance(value, str) else list(value)
+    roles: set[str] = set()
+    for name in (n.strip() for n in names):
+        if name == "all":
+            roles.update(ROLES)
+        elif name in ROLES:
+            roles.add(name)
+        else:
+            raise ValueError(f"unknown role {name!r} (expected api, dispatcher, notifier or all)")
+    return frozenset(roles)

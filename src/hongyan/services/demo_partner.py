@@ -96,7 +96,8 @@ class DemoPartner:
             {"kind": kind, "body": push, "signature": request.headers.get("x-hongyan-signature")}
         )
         if self._progress is not None:
-            self._progress.line("pushed", f"{kind} → partner: {body.decode()}")
+            shown = json.dumps(push, ensure_ascii=False)
+            self._progress.line("pushed", f"{kind} → partner: {shown}")
         return PlainTextResponse("ok")
 
     async def _list(self, request: Request) -> Response:

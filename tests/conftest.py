@@ -56,8 +56,14 @@ def _start_cluster(bin_dir: Path, root: Path, port: int) -> None:
     data = root / "data"
     run = subprocess.run
     run(
-        _as_owner([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres"])
-        + ["--auth=trust", "-E", "UTF8", "--no-sync", "--locale=C"],
+        [
+            *_as_owner([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres"]),
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--locale=C",
+        ],
         check=True,
         capture_output=True,
     )
@@ -65,8 +71,15 @@ def _start_cluster(bin_dir: Path, root: Path, port: int) -> None:
     options = f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off -c synchronous_commit=off"
     options += " -c full_page_writes=off -c max_connections=200"
     run(
-        _as_owner([str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(root / "log")])
-        + ["-o", options, "-w", "-t", "60", "start"],
+        [
+            *_as_owner([str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(root / "log")]),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ],
         check=True,
         capture_output=True,
     )

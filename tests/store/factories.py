@@ -41,5 +41,7 @@ def new_message(
     )
 
 
-def receipt(carrier_id: str, stat: str = "DELIVRD", channel: str = "cmcc", err: str = "000") -> ReceiptRecord:
+def receipt(
+    carrier_id: str, stat: str = "DELIVRD", channel: str = "cmcc", err: str = "000"
+) -> ReceiptRecord:
     return ReceiptRecord(channel, carrier_id, stat, err, NOW + timedelta(minutes=1))

@@ -86,7 +86,9 @@ async def test_lapsed_lease_is_claimable_again(store: Store) -> None:
 
 async def test_record_submits_success_retry_final(store: Store) -> None:
     a = await store.create_account(new_account(balance=10))
-    ok, retry, fail = await store.admit(a.id, [new_message(a.id, segments=2)] + [new_message(a.id)] * 2)
+    ok, retry, fail = await store.admit(
+        a.id, [new_message(a.id, segments=2)] + [new_message(a.id)] * 2
+    )
     await store.claim_due(NOW, 10, 30, "d1")
     later = NOW + timedelta(minutes=5)
     refused = await store.record_submits(
@@ -137,7 +139,9 @@ async def test_expire_due_expires_queued_and_refunds(store: Store) -> None:
     soon, fine = await store.admit(
         a.id,
         [
-            new_message(a.id, expires_at=NOW + timedelta(minutes=1), due_at=NOW + timedelta(hours=1)),
+            new_message(
+                a.id, expires_at=NOW + timedelta(minutes=1), due_at=NOW + timedelta(hours=1)
+            ),
             new_message(a.id),
         ],
     )

@@ -28,7 +28,9 @@ async def submitted(store: Store, *carrier_ids: str, report_url: str | None = No
     ("submitted_as", "received_as"),
     [("0A1B", "2587"), ("2587", "a1b"), ("00001234", "1234"), ("abc", "ABC"), ("42", "42")],
 )
-async def test_receipt_matches_any_reading(store: Store, submitted_as: str, received_as: str) -> None:
+async def test_receipt_matches_any_reading(
+    store: Store, submitted_as: str, received_as: str
+) -> None:
     mid = await submitted(store, submitted_as)
     result = await store.record_receipts([receipt(received_as)], NOW)
     assert (result.matched, result.pending, result.finished) == (1, 0, (mid,))
@@ -59,7 +61,9 @@ async def test_multi_segment_needs_every_segment_delivered(store: Store) -> None
 
 async def test_one_failed_segment_fails_the_message(store: Store) -> None:
     mid = await submitted(store, "200", "201")
-    result = await store.record_receipts([receipt("200"), receipt("201", "UNDELIV", err="012")], NOW)
+    result = await store.record_receipts(
+        [receipt("200"), receipt("201", "UNDELIV", err="012")], NOW
+    )
     assert result.finished == (mid,)
     message = await store.get_message(mid)
     assert message is not None and message.state is S.UNDELIVERABLE

@@ -17,7 +17,7 @@ from hongyan.core.inbound import InboundMessage
 from hongyan.core.messages import ClaimedMessage, Message, MessageState
 from hongyan.core.pushes import PushJob, PushKind
 from hongyan.core.receipts import OUTCOME_STATES, SegmentOutcome, message_outcome
-from hongyan.store.base import AccountChanges, NewAccount, StatusReport
+from hongyan.store.base import AccountChanges, MessageQuery, NewAccount, StatusReport
 
 S = MessageState
 
@@ -296,3 +296,27 @@ JOIN accounts a ON a.id = o.account_id
 LEFT JOIN messages m ON o.kind = 'report' AND m.id = o.ref_id
 LEFT JOIN inbound i ON o.kind = 'inbound' AND i.id = o.ref_id
 """
+
+
+def message_filter(query: MessageQuery, *, iso: bool = True) -> tuple[str, list[Any]]:
+    """The WHERE clause (``?`` marks) and parameters for ``query``; times as text if ``iso``."""
+    since = query.since and (_iso(query.since) if iso else query.since)
+    until = query.until and (_iso(query.until) if iso else query.until)
+    clauses: list[str] = []
+    params: list[Any] = []
+    for column, value in (
+        ("account_id = ?", query.account_id),
+        ("recipient = ?", query.recipient),
+        ("state = ?", query.state.value if query.state else None),
+        ("client_ref = ?", query.client_ref),
+        ("created_at >= ?", since),
+        ("created_at < ?", until),
+        ("id < ?", query.before_id),
+    ):
+        if value is not None:
+            clauses.append(column)
+            params.append(value)
+    return " AND ".join(clauses) or "1 = 1", params
+
+
+_iso = iso

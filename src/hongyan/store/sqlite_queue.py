@@ -200,7 +200,8 @@ def finish(conn: sqlite3.Connection, ends: Sequence[Finish], now: datetime) -> l
         "INSERT INTO outbox (kind, account_id, ref_id, created_at, next_attempt_at)"
         " SELECT 'report', m.account_id, m.id, ?1, ?1 FROM messages m"
         " JOIN accounts a ON a.id = m.account_id"
-        " WHERE m.id IN (SELECT value FROM json_each(?2)) AND a.report_url IS NOT NULL",
+        " WHERE m.id IN (SELECT value FROM json_each(?2)) AND a.report_url IS NOT NULL"
+        " ORDER BY m.id",
         (stamp, ids),
     )
     back = rows.refund_totals(

@@ -18,25 +18,6 @@ from hongyan.store.sqlite_queue import IDS, ids_param
 T = TypeVar("T")
 
 
-def message_filter(query: MessageQuery) -> tuple[str, list[Any]]:
-    """The WHERE clause (``?`` marks) and its parameters for ``query``."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    for column, value in (
-        ("account_id = ?", query.account_id),
-        ("recipient = ?", query.recipient),
-        ("state = ?", query.state.value if query.state else None),
-        ("client_ref = ?", query.client_ref),
-        ("created_at >= ?", rows.iso(query.since) if query.since else None),
-        ("created_at < ?", rows.iso(query.until) if query.until else None),
-        ("id < ?", query.before_id),
-    ):
-        if value is not None:
-            clauses.append(column)
-            params.append(value)
-    return " AND ".join(clauses) or "1 = 1", params
-
-
 class Reads:
     async def _read(self, operation: Callable[[sqlite3.Connection], T]) -> T:
         raise NotImplementedError
@@ -90,7 +71,7 @@ class Reads:
         return rows.message(row)
 
     async def find_messages(self, query: MessageQuery) -> list[Message]:
-        where, params = message_filter(query)
+        where, params = rows.message_filter(query)
         found = await self._all(
             f"SELECT * FROM messages WHERE {where} ORDER BY id DESC LIMIT ?", [*params, query.limit]
         )

@@ -90,6 +90,7 @@ class SmscConnection(PduLink):
             delivered = self.pending_deliveries.pop(pdu.sequence_number, None)
             if delivered is not None:
                 self.smsc.deliver_answered(self, delivered, pdu.command_status)
+        self.smsc.touch()
 
     def deliver(self, pdu: p.DeliverSm) -> None:
         sequence = self.session.next_sequence()

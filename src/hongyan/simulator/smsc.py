@@ -153,7 +153,7 @@ class SmscSimulator:
                 self._changed.clear()
                 await self._changed.wait()
 
-    def _touch(self) -> None:
+    def touch(self) -> None:
         self._changed.set()
 
     # --- controls -------------------------------------------------------------------------
@@ -179,7 +179,7 @@ class SmscSimulator:
         for conn in dropped:
             conn.abort()
         self.stats.connections_dropped += len(dropped)
-        self._touch()
+        self.touch()
         return len(dropped)
 
     def enquire_all(self) -> None:
@@ -205,7 +205,7 @@ class SmscSimulator:
             )
             self._route(target, pdu)
         self.stats.mo_sent += len(bodies)
-        self._touch()
+        self.touch()
         return len(bodies)
 
     def _any_system_id(self) -> str:
@@ -228,14 +228,14 @@ class SmscSimulator:
 
     def _reject(self, status: S) -> S:
         self.stats.binds_rejected += 1
-        self._touch()
+        self.touch()
         return status
 
     def bound(self, conn: SmscConnection) -> None:
         self._bound[conn.system_id].append(conn)
         self.stats.binds_active += 1
         self.stats.binds_peak = max(self.stats.binds_peak, self.stats.binds_active)
-        self._touch()
+        self.touch()
         if conn.can_receive:
             held = [item for item in self._held if item[0] == conn.system_id]
             if not self._receipts_paused and held:
@@ -251,13 +251,13 @@ class SmscSimulator:
         for pdu in conn.pending_deliveries.values():  # unanswered: deliver again later
             self._held.append((conn.system_id, replace(pdu, sequence_number=0)))
         conn.pending_deliveries.clear()
-        self._touch()
+        self.touch()
 
     def submit(self, conn: SmscConnection, pdu: p.SubmitSm) -> p.SubmitSmResp:
         self.stats.submit_sm += 1
         status = self._submit_status(pdu)
         if status:
-            self._touch()
+            self.touch()
             return p.SubmitSmResp(sequence_number=pdu.sequence_number, command_status=status)
         self.stats.submit_sm_ok += 1
         if pdu.esm_class & 0x40:
@@ -265,7 +265,7 @@ class SmscSimulator:
         message_id = self._message_id()
         if pdu.registered_delivery & 0x03:
             self._schedule_receipt(conn.system_id, message_id, pdu)
-        self._touch()
+        self.touch()
         return p.SubmitSmResp(sequence_number=pdu.sequence_number, message_id=message_id)
 
     def _submit_status(self, pdu: p.SubmitSm) -> S:
@@ -297,7 +297,7 @@ class SmscSimulator:
             self.stats.deliver_sm_refused += 1
             loop = asyncio.get_running_loop()
             loop.call_later(self.redeliver_delay, self._route, conn.system_id, pdu)
-        self._touch()
+        self.touch()
 
     # --- receipts and routing -------------------------------------------------------------
 
@@ -338,7 +338,7 @@ class SmscSimulator:
     def _send_receipt(self, system_id: str, receipt: p.DeliverSm) -> None:
         if self._route(system_id, receipt):
             self.stats.receipts_sent += 1
-            self._touch()
+            self.touch()
 
     def _route(self, system_id: str, pdu: p.DeliverSm) -> bool:
         """Hand ``pdu`` to a receiving bind of ``system_id``; hold it when there is none."""

@@ -1,0 +1,254 @@
+"""The ESME connector against the simulator over real TCP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from hongyan.core import segments
+from hongyan.protocols.smpp.constants import CommandStatus as S
+from hongyan.services.connectors.smpp_client import SmppConnector
+from hongyan.services.connectors.smpp_types import (
+    DeliverEvent,
+    Inbound,
+    OutboundMessage,
+    Receipt,
+)
+from hongyan.simulator import MessageIdFormat, OutcomeMix, SmscSimulator
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.events: list[DeliverEvent] = []
+        self.changed = asyncio.Event()
+        self.fail_next = 0
+
+    async def __call__(self, event: DeliverEvent) -> None:
+        if self.fail_next:
+            self.fail_next -= 1
+            raise RuntimeError("database unavailable")
+        self.events.append(event)
+        self.changed.set()
+
+    async def wait_for(self, count: int) -> list[DeliverEvent]:
+        async with asyncio.timeout(5):
+            while len(self.events) < count:
+                self.changed.clear()
+                await self.changed.wait()
+        return self.events
+
+
+def connector_for(smsc: SmscSimulator, sink: Sink, **options: Any) -> SmppConnector:
+    defaults: dict[str, Any] = {
+        "name": "test",
+        "host": "127.0.0.1",
+        "port": smsc.port,
+        "system_id": "hongyan",
+        "password": "pw",
+        "on_deliver": sink,
+        "response_timeout": 2.0,
+        "reconnect_delay": 0.02,
+        "throttle_delay": 0.01,
+    }
+    return SmppConnector(**(defaults | options))
+
+
+@pytest.fixture
+async def sink() -> Sink:
+    return Sink()
+
+
+@pytest.fixture
+async def esme(smsc: SmscSimulator, sink: Sink) -> AsyncIterator[SmppConnector]:
+    connector = connector_for(smsc, sink)
+    await connector.start()
+    yield connector
+    await connector.stop()
+
+
+def msg(text: str = "hello", to: str = "447700900123") -> OutboundMessage:
+    return OutboundMessage(source_addr="hongyan", destination_addr=to, text=text)
+
+
+async def test_submit_returns_carrier_id_and_receipt_follows(
+    smsc: SmscSimulator, esme: SmppConnector, sink: Sink
+) -> None:
+    assert esme.bound
+    result = await esme.submit(msg())
+    assert result.ok and len(result.carrier_ids) == 1
+    [receipt] = await sink.wait_for(1)
+    assert isinstance(receipt, Receipt)
+    assert (receipt.carrier_id, receipt.stat) == (result.carrier_ids[0], "DELIVRD")
+    assert receipt.done_at is not None and receipt.done_at.tzinfo is not None
+    await smsc.wait_until(lambda: smsc.stats.deliver_sm_acknowledged == 1)
+
+
+@pytest.mark.parametrize("text", ["€" * 100, "中文" * 50 + "😀", "plain " * 60])
+async def test_long_text_sent_as_billed_segments(
+    smsc: SmscSimulator, esme: SmppConnector, text: str
+) -> None:
+    result = await esme.submit(msg(text))
+    assert result.ok
+    assert len(result.carrier_ids) == segments.count_segments(text) > 1
+    assert smsc.stats.segments == len(result.carrier_ids)
+
+
+async def test_many_concurrent_submits_fill_the_window(smsc: SmscSimulator, sink: Sink) -> None:
+    esme = connector_for(smsc, sink, window=8)
+    await esme.start()
+    results = await asyncio.gather(*(esme.submit(msg(f"m{i}")) for i in range(300)))
+    assert all(r.ok for r in results)
+    assert len({r.carrier_ids[0] for r in results}) == 300
+    assert esme.stats().submitted == 300 and esme.stats().window_in_use == 0
+    await esme.stop()
+
+
+async def test_permanent_and_temporary_classification(
+    smsc: SmscSimulator, esme: SmppConnector
+) -> None:
+    esme.throttle_retries = 2
+    smsc.fail_destinations("999")
+    smsc.fail_destinations("888", S.ESME_RMSGQFUL)
+    bad = await esme.submit(msg(to="999123"))
+    assert (bad.ok, bad.command_status, bad.temporary) == (False, S.ESME_RINVDSTADR, False)
+    full = await esme.submit(msg(to="888123"))
+    assert (full.ok, full.command_status, full.temporary) == (False, S.ESME_RTHROTTLED, True)
+    assert esme.stats().throttles > 1
+
+
+async def test_throttling_is_retried_and_succeeds(smsc: SmscSimulator, esme: SmppConnector) -> None:
+    smsc.throttle(count=3)
+    results = await asyncio.gather(*(esme.submit(msg()) for _ in range(5)))
+    assert all(r.ok for r in results)
+    assert smsc.stats.throttled == 3 and esme.stats().throttles == 3
+
+
+async def test_inbound_long_message_reassembled(
+    smsc: SmscSimulator, esme: SmppConnector, sink: Sink
+) -> None:
+    text = "回复内容 😀 " * 30
+    parts = smsc.inject_mo("447700900123", "10690001", text)
+    assert parts > 1
+    [inbound] = await sink.wait_for(1)
+    assert isinstance(inbound, Inbound)
+    assert (inbound.text, inbound.source_addr, inbound.destination_addr) == (
+        text,
+        "447700900123",
+        "10690001",
+    )
+    await smsc.wait_until(lambda: smsc.stats.deliver_sm_acknowledged == parts)
+
+
+async def test_failing_on_deliver_gets_redelivered(
+    smsc: SmscSimulator, esme: SmppConnector, sink: Sink
+) -> None:
+    sink.fail_next = 1
+    smsc.inject_mo("447700900123", "10690001", "TD")
+    [inbound] = await sink.wait_for(1)
+    assert isinstance(inbound, Inbound) and inbound.text == "TD"
+    await smsc.wait_until(lambda: smsc.stats.deliver_sm_acknowledged == 1)
+    assert smsc.stats.deliver_sm_refused == 1
+
+
+async def test_deliver_sm_resp_waits_for_on_deliver(smsc: SmscSimulator) -> None:
+    release = asyncio.Event()
+    started = asyncio.Event()
+
+    async def slow(event: DeliverEvent) -> None:
+        started.set()
+        await release.wait()
+
+    esme = connector_for(smsc, Sink(), on_deliver=slow)
+    await esme.start()
+    smsc.inject_mo("1", "2", "a")
+    smsc.inject_mo("1", "2", "b")
+    await started.wait()
+    assert smsc.stats.deliver_sm_acknowledged == 0
+    release.set()
+    await smsc.wait_until(lambda: smsc.stats.deliver_sm_acknowledged == 2)
+    await esme.stop()
+
+
+async def test_rebind_after_the_smsc_drops_the_link(
+    smsc: SmscSimulator, esme: SmppConnector
+) -> None:
+    assert (await esme.submit(msg())).ok
+    assert smsc.drop_connections() == 1
+    await smsc.wait_until(lambda: smsc.stats.binds_active == 0)
+    await smsc.wait_until(lambda: smsc.stats.binds_active == 1)
+    async with asyncio.timeout(5):
+        while not esme.bound:
+            await asyncio.sleep(0.01)
+    assert (await esme.submit(msg())).ok
+    assert esme.stats().reconnects == 1
+
+
+async def test_no_bind_fails_fast_as_temporary(sink: Sink) -> None:
+    async with SmscSimulator() as sim:
+        port = sim.port
+    esme = SmppConnector(
+        name="down",
+        host="127.0.0.1",
+        port=port,
+        system_id="x",
+        password="y",
+        on_deliver=sink,
+        response_timeout=0.2,
+        reconnect_delay=0.05,
+    )
+    await esme.start()
+    result = await esme.submit(msg())
+    assert (result.ok, result.temporary) == (False, True)
+    await esme.stop()
+
+
+async def test_transmitter_receiver_pair_and_max_binds(sink: Sink) -> None:
+    async with SmscSimulator(
+        max_binds=2,
+        message_id_format=MessageIdFormat.DECIMAL,
+        outcomes=OutcomeMix(delivered=0, undeliverable=1),
+    ) as sim:
+        esme = connector_for(sim, sink, bind_mode="transmitter+receiver")
+        await esme.start()
+        await sim.wait_until(lambda: sim.stats.binds_active == 2)
+        result = await esme.submit(msg())
+        assert result.ok and result.carrier_ids[0].isdigit()
+        [receipt] = await sink.wait_for(1)
+        assert isinstance(receipt, Receipt) and receipt.stat == "UNDELIV"
+        extra = connector_for(sim, sink, response_timeout=0.3)
+        await extra.start()
+        assert not extra.bound and sim.stats.binds_rejected >= 1
+        await extra.stop()
+        await esme.stop()
+        await sim.wait_until(lambda: sim.stats.binds_active == 0)
+
+
+async def test_stop_unbinds_in_order(smsc: SmscSimulator, sink: Sink) -> None:
+    esme = connector_for(smsc, sink, binds=2)
+    await esme.start()
+    await smsc.wait_until(lambda: smsc.stats.binds_active == 2)
+    assert esme.stats().binds_up == 2
+    await esme.stop()
+    await smsc.wait_until(lambda: smsc.stats.binds_active == 0)
+    assert smsc.stats.connections_dropped == 0 and not esme.bound
+
+
+async def test_tps_limit_paces_submits(smsc: SmscSimulator, sink: Sink) -> None:
+    esme = connector_for(smsc, sink, tps=200)
+    await esme.start()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    results = await asyncio.gather(*(esme.submit(msg()) for _ in range(60)))
+    elapsed = loop.time() - started
+    assert all(r.ok for r in results)
+    assert elapsed >= (60 - 20) / 200 * 0.9  # burst of rate/10, then 200/s
+    await esme.stop()
+
+
+async def test_answers_smsc_enquire_link(smsc: SmscSimulator, esme: SmppConnector) -> None:
+    [conn] = list(smsc.connections)
+    smsc.enquire_all()
+    await smsc.wait_until(lambda: not conn.session.outstanding)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from urllib.parse import quote_plus, urlencode
 
 import pytest
 import requests
+from tests.legacy.captures import PHP_CURL_MULTIPART, PHP_CURL_TYPE
 from urllib3 import encode_multipart_formdata
 
 from hongyan.protocols.legacy.forms import (
@@ -58,7 +60,8 @@ def test_python_requests_utf8_post() -> None:
         "POST", "http://sms/send/gsend.asp", data={"name": "a", "msg": TEXT}
     ).prepare()
     assert isinstance(prepared.body, str)
-    form = parse_form("POST", b"", prepared.headers["Content-Type"], prepared.body.encode())
+    content_type = str(prepared.headers["Content-Type"])
+    form = parse_form("POST", b"", content_type, prepared.body.encode())
     assert form.get("msg") == TEXT
     assert form.fields[1].charset == "utf-8"
 
@@ -76,23 +79,6 @@ def test_raw_gbk_bytes_unescaped_in_query() -> None:
     assert parse_form("GET", query, None, b"").get("msg") == "好的,收到"
 
 
-PHP_CURL_MULTIPART = (
-    b"--------------------------d74496d66958873e\r\n"
-    b'Content-Disposition: form-data; name="account"\r\n\r\n10010\r\n'
-    b"--------------------------d74496d66958873e\r\n"
-    b'Content-Disposition: form-data; name="sender"\r\n\r\n111111\r\n'
-    b"--------------------------d74496d66958873e\r\n"
-    b'Content-Disposition: form-data; name="passwd"\r\n\r\nE10ADC3949BA59ABBE56E057F20F883E\r\n'
-    b"--------------------------d74496d66958873e\r\n"
-    b'Content-Disposition: form-data; name="mb"\r\n\r\n8618611287980,8613910060001\r\n'
-    b"--------------------------d74496d66958873e\r\n"
-    b'Content-Disposition: form-data; name="content"\r\n\r\n'
-    + "这是一条短信\r\n第二行".encode()
-    + b"\r\n--------------------------d74496d66958873e--\r\n"
-)
-PHP_CURL_TYPE = "multipart/form-data; boundary=------------------------d74496d66958873e"
-
-
 def test_php_curl_multipart_array() -> None:
     form = parse_form("POST", b"", PHP_CURL_TYPE, PHP_CURL_MULTIPART)
     assert form.params == {
@@ -107,7 +93,10 @@ def test_php_curl_multipart_array() -> None:
 
 def test_urllib3_multipart_with_part_charset_and_filename() -> None:
     body, content_type = encode_multipart_formdata(
-        {"account": "10010", "content": ("content", "你好".encode("gbk"), "text/plain; charset=gbk")}
+        {
+            "account": "10010",
+            "content": ("content", "你好".encode("gbk"), "text/plain; charset=gbk"),
+        }
     )
     form = parse_form("POST", b"", content_type, body)
     assert form.params == {"account": "10010", "content": "你好"}
@@ -214,7 +203,9 @@ def test_unknown_declared_charset_is_ignored() -> None:
 
 
 def test_per_value_detection() -> None:
-    query = urlencode({"a": "你好"}, encoding="utf-8") + "&" + urlencode({"b": "你好"}, encoding="gbk")
+    query = (
+        urlencode({"a": "你好"}, encoding="utf-8") + "&" + urlencode({"b": "你好"}, encoding="gbk")
+    )
     form = parse_form("GET", query.encode(), None, b"")
     assert form.params == {"a": "你好", "b": "你好"}
 
@@ -262,8 +253,6 @@ LARGE = {
 @pytest.mark.parametrize(("content_type", "body"), LARGE.values(), ids=LARGE.keys())
 def test_large_inputs_are_linear(content_type: str, body: bytes) -> None:
     started = time.perf_counter()
-    try:
+    with contextlib.suppress(FormError):
         parse_form("POST", b"", content_type, body)
-    except FormError:
-        pass
     assert time.perf_counter() - started < 10.0  # quadratic work on 2 MB would take hours

@@ -1,4 +1,4 @@
-"""Whatever bytes arrive, the codecs answer with their documented error or a value, never a crash."""
+"""Whatever arrives, the codecs answer with a value or their documented error, never a crash."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from hongyan.core.errors import Refusal
 from hongyan.protocols.legacy import hi8d, qxt
-from hongyan.protocols.legacy.forms import Form, FormError, parse_form
+from hongyan.protocols.legacy.forms import Field, Form, FormError, Source, parse_form
 
 NOW = datetime(2024, 5, 1, 4, 0, tzinfo=UTC)
 
@@ -34,9 +34,35 @@ CONTENT_TYPES = st.one_of(
 
 # Bytes that look like the real thing often enough to reach deep paths.
 TOKENS = st.sampled_from(
-    [b"&", b"=", b"%", b"%C4", b"%E4%BD", b"+", b"\x00", b"\xff", b"\xc4\xe3", b"--xyz", b"\r\n",
-     b"\r\n\r\n", b'Content-Disposition: form-data; name="mb"', b"{", b"}", b"[", b'"a":', b"1",
-     b"name", b"msg", b"dst", b"mb", b"content", b"--xyz--", b";", b"\\u", b"\\ud800"]
+    [
+        b"&",
+        b"=",
+        b"%",
+        b"%C4",
+        b"%E4%BD",
+        b"+",
+        b"\x00",
+        b"\xff",
+        b"\xc4\xe3",
+        b"--xyz",
+        b"\r\n",
+        b"\r\n\r\n",
+        b'Content-Disposition: form-data; name="mb"',
+        b"{",
+        b"}",
+        b"[",
+        b'"a":',
+        b"1",
+        b"name",
+        b"msg",
+        b"dst",
+        b"mb",
+        b"content",
+        b"--xyz--",
+        b";",
+        b"\\u",
+        b"\\ud800",
+    ]
 )
 BODIES = st.one_of(st.binary(max_size=300), st.lists(TOKENS, max_size=40).map(b"".join))
 
@@ -64,8 +90,21 @@ def test_parse_form_raises_only_form_error(
 
 PARAMS = st.dictionaries(
     st.sampled_from(
-        ["account", "passwd", "sender", "mb", "content", "name", "pwd", "dst", "msg", "time",
-         "sequeid", "txt", "newpwd"]
+        [
+            "account",
+            "passwd",
+            "sender",
+            "mb",
+            "content",
+            "name",
+            "pwd",
+            "dst",
+            "msg",
+            "time",
+            "sequeid",
+            "txt",
+            "newpwd",
+        ]
     ),
     st.text(max_size=40),
 )
@@ -85,7 +124,9 @@ def test_qxt_parse_request_returns_a_value_or_refusal(params: dict[str, str], pa
     endpoint = qxt.ENDPOINTS[path]
     form = Form(tuple(_fields(params)), fold_case=True)
     result = qxt.parse_request(endpoint, form, now=NOW)
-    assert isinstance(result, (qxt.QxtSend, qxt.QxtQuery, qxt.ChangePassword, qxt.CheckContent, Refusal))
+    assert isinstance(
+        result, (qxt.QxtSend, qxt.QxtQuery, qxt.ChangePassword, qxt.CheckContent, Refusal)
+    )
 
 
 @settings(max_examples=300, deadline=None)
@@ -117,7 +158,5 @@ def test_parse_schedule_never_raises(raw: str) -> None:
     assert result is Refusal.BAD_SCHEDULE or (isinstance(result, datetime) and result >= NOW)
 
 
-def _fields(params: dict[str, str]) -> list[object]:
-    from hongyan.protocols.legacy.forms import Field, Source
-
+def _fields(params: dict[str, str]) -> list[Field]:
     return [Field(name, value, Source.QUERY) for name, value in params.items()]

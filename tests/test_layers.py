@@ -14,7 +14,7 @@ ALLOWED = {
     "protocols": {"protocols"},
     "core": {"core", "protocols"},
     "store": {"store", "core", "protocols"},
-    "simulator": {"simulator", "protocols", "core"},
+    "simulator": {"simulator", "services", "protocols", "core"},  # shares the SMPP framing
 }
 
 

@@ -38,8 +38,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from hongyan.core.errors import Refusal
 from hongyan.protocols.legacy.forms import Form, split_list
+from hongyan.protocols.refusals import Refusal
 
 __all__ = [
     "CODES",

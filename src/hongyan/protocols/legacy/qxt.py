@@ -37,9 +37,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from enum import Enum
 
-from hongyan.core.errors import Refusal
 from hongyan.protocols.legacy.forms import Form, split_list
 from hongyan.protocols.legacy.qxt_codes import OK, SEND_OK, Edition, error_row
+from hongyan.protocols.refusals import Refusal
 
 __all__ = [
     "CHINA_TZ",

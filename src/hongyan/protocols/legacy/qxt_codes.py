@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from hongyan.core.errors import Refusal
+from hongyan.protocols.refusals import Refusal
 
 __all__ = ["ASPX_TABLE", "ASP_TABLE", "OK", "SEND_OK", "Edition", "error_row"]
 

@@ -150,3 +150,9 @@ def test_surrogate_pair_split_across_parts_still_decodes() -> None:
     assert r.add(**common, seqnum=2, data_coding=8, payload=wire[2:], now=0) is None
     done = r.add(**common, seqnum=1, data_coding=8, payload=wire[:2], now=0)
     assert done is not None and done.text == "😀"
+
+
+@given(st.text(max_size=50) | gsm_text)
+def test_gsm7_try_encode_agrees_with_encode(text: str) -> None:
+    expected = gsm7.encode(text) if gsm7.is_gsm7(text) else None
+    assert gsm7.try_encode(text) == expected

@@ -105,3 +105,16 @@ def unpack(data: bytes, count: int, fill_bits: int = 0) -> bytes:
     """Unpack ``count`` septets from packed octets, skipping ``fill_bits`` leading bits."""
     value = int.from_bytes(data, "little") >> fill_bits
     return bytes((value >> (7 * i)) & 0x7F for i in range(count))
+
+
+# str.translate table: GSM characters to their septet(s) as code points < 0x80; everything
+# else in ASCII to a non-ASCII marker, so one ``isascii`` check tells whether all were GSM.
+_TRANSLATE: dict[int, str] = {i: "\uffff" for i in range(128)}
+_TRANSLATE.update({ord(ch): chr(code) for ch, code in _BASIC_INDEX.items()})
+_TRANSLATE.update({ord(ch): "\x1b" + chr(code) for ch, code in _EXT_INDEX.items()})
+
+
+def try_encode(text: str) -> bytes | None:
+    """Unpacked septets like ``encode``, or ``None`` when ``text`` is not all GSM (fast)."""
+    septets = text.translate(_TRANSLATE)
+    return septets.encode("ascii") if septets.isascii() else None

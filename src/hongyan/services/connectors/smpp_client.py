@@ -33,8 +33,9 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from hongyan.core import segments
+from hongyan.protocols import gsm7
 from hongyan.protocols.smpp import pdu as p
-from hongyan.protocols.smpp.body import segment_bodies
+from hongyan.protocols.smpp.body import SegmentBody, segment_bodies
 from hongyan.protocols.smpp.constants import CommandStatus as S
 from hongyan.protocols.smpp.constants import DataCoding
 from hongyan.protocols.smpp.reassembly import Reassembler
@@ -53,6 +54,7 @@ from hongyan.services.connectors.smpp_types import (
 
 log = logging.getLogger(__name__)
 OnDeliver = Callable[[DeliverEvent], Awaitable[None]]
+GSM7, UCS2 = segments.Alphabet.GSM7, segments.Alphabet.UCS2
 _BIND_CLASSES = {"trx": p.BindTransceiver, "tx": p.BindTransmitter, "rx": p.BindReceiver}
 
 
@@ -195,15 +197,8 @@ class SmppConnector:
         """Send every segment of ``message``; see the module docstring for the outcome."""
         if not self.bound:
             return SubmitResult.link_failure("no bind up")
-        coding = message.data_coding
-        if coding is None:
-            alphabet = segments.alphabet_of(message.text)
-            coding = DataCoding.DEFAULT if alphabet is segments.Alphabet.GSM7 else DataCoding.UCS2
-        else:
-            alphabet = segments.Alphabet.GSM7 if coding == 0 else segments.Alphabet.UCS2
         try:
-            parts = segments.split(message.text, alphabet)
-            bodies = segment_bodies(parts, coding, next(self._reference) & 0xFF)
+            bodies = self._bodies(message)
         except ValueError as exc:  # text not encodable in the requested data_coding
             return SubmitResult(False, (), S.ESME_RX_P_APPN, False, str(exc))
         registered = 1 if message.registered_delivery else 0
@@ -221,6 +216,22 @@ class SmppConnector:
             ids.append(outcome)
         return SubmitResult.success(tuple(ids))
 
+    def _bodies(self, message: OutboundMessage) -> list[SegmentBody]:
+        """Segment bodies exactly as ``segments.split`` bills them (single SMS: fast path)."""
+        text, coding = message.text, message.data_coding
+        if coding is None:
+            septets = gsm7.try_encode(text)
+            if septets is not None and len(septets) <= segments.SINGLE_LIMIT[GSM7]:
+                return [SegmentBody(0, DataCoding.DEFAULT, septets)]
+            coding = DataCoding.DEFAULT if septets is not None else DataCoding.UCS2
+        if coding == DataCoding.UCS2:
+            wire = text.encode("utf-16-be")
+            if len(wire) <= 2 * segments.SINGLE_LIMIT[UCS2]:
+                return [SegmentBody(0, coding, wire)]
+        alphabet = GSM7 if coding == DataCoding.DEFAULT else UCS2
+        parts = segments.split(text, alphabet)
+        return segment_bodies(parts, coding, next(self._reference) & 0xFF)
+
     async def _submit_segment(
         self, message: OutboundMessage, esm_class: int, coding: int, body: bytes, registered: int
     ) -> str | SubmitResult:
@@ -231,7 +242,8 @@ class SmppConnector:
             if link is None:
                 return SubmitResult.link_failure("no bind up")
             async with link.window:
-                await self._pace(loop)
+                if self._bucket is not None or self._paused_until:
+                    await self._pace(loop)
                 if not link.can_submit:
                     continue
                 pdu = p.SubmitSm(

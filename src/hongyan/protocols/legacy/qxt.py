@@ -7,7 +7,9 @@ Theory of operation
 ``_utf8`` twins). `parse_request` turns the form (parsed with ``fold_case=True``) into one of
 the request values below, or the `Refusal` that stops it before the core sees it. The
 ``format_*`` functions write answers as exact bytes: keys in the contract's order, joined by
-``&``; records of multi-record answers joined by ``||||``.
+``&``; records of multi-record answers joined by ``||||``. Requests on every endpoint, the
+``_utf8`` twins included, are decoded by the `forms` rule (declared charset, else UTF-8 when
+valid, else GB18030), so a GBK client that calls a twin by mistake is still understood.
 
 Decisions:
 
@@ -35,10 +37,17 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
-from enum import Enum
 
 from hongyan.protocols.legacy.forms import Form, split_list
 from hongyan.protocols.legacy.qxt_codes import OK, SEND_OK, Edition, error_row
+from hongyan.protocols.legacy.qxt_endpoints import (
+    ENDPOINTS,
+    Endpoint,
+    LengthRule,
+    Operation,
+    content_type,
+    endpoint_for,
+)
 from hongyan.protocols.refusals import Refusal
 
 __all__ = [
@@ -74,73 +83,6 @@ NO_INBOUND = "没有未读取的短信"
 NO_REPORTS = "没有未读取的状态报告"
 RECORD_SEPARATOR = "||||"
 MAX_EXTENSION = 20  # digits; service code + extension is checked by the core
-
-
-class Operation(Enum):
-    SEND = "send"
-    READ_SMS = "readsms"  # one unread inbound message
-    READ_XML_SMS = "readxmlsms"  # all unread inbound messages (≤ 100)
-    GET_FEE = "getfee"
-    CHANGE_PASSWORD = "cpwd"
-    CHECK_CONTENT = "checkcontent"
-    READ_REPORT = "readreport"
-
-
-class LengthRule(Enum):
-    SINGLE = "single"  # g70send: at most 70 characters
-    ACCOUNT = "account"  # gsend: 70 unless the account allows long messages
-    LONG = "long"  # longsend, or gsend with txt=ccdx: concatenated, up to the account's maximum
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    path: str
-    operation: Operation
-    edition: Edition
-    charset: str  # of the request's default and of the answer: "gbk" or "utf-8"
-    length_rule: LengthRule | None = None  # send endpoints only
-
-
-# name → (operation, length rule); every name is served as .asp and .aspx, each with a _utf8 twin.
-_NAMES: dict[str, tuple[Operation, LengthRule | None]] = {
-    "gsend": (Operation.SEND, LengthRule.ACCOUNT),
-    "gsendv2": (Operation.SEND, LengthRule.ACCOUNT),
-    "g70send": (Operation.SEND, LengthRule.SINGLE),
-    "longsend": (Operation.SEND, LengthRule.LONG),
-    "readsms": (Operation.READ_SMS, None),
-    "readsmsv2": (Operation.READ_SMS, None),
-    "readxmlsms": (Operation.READ_XML_SMS, None),
-    "getfee": (Operation.GET_FEE, None),
-    "getfeev2": (Operation.GET_FEE, None),
-    "cpwd": (Operation.CHANGE_PASSWORD, None),
-    "checkcontent": (Operation.CHECK_CONTENT, None),
-    "checkcontentv2": (Operation.CHECK_CONTENT, None),
-    "readreport": (Operation.READ_REPORT, None),
-    "readreportv2": (Operation.READ_REPORT, None),
-}
-
-
-def _endpoints() -> dict[str, Endpoint]:
-    table: dict[str, Endpoint] = {}
-    for name, (operation, rule) in _NAMES.items():
-        for edition in Edition:
-            for twin, charset in (("", "gbk"), ("_utf8", "utf-8")):
-                path = f"/send/{name}{twin}.{edition.value}"
-                table[path] = Endpoint(path, operation, edition, charset, rule)
-    return table
-
-
-ENDPOINTS: dict[str, Endpoint] = _endpoints()
-
-
-def endpoint_for(path: str) -> Endpoint | None:
-    """The endpoint serving ``path`` (case-insensitive, as on IIS; ``//send/…`` tolerated)."""
-    clean = re.sub(r"/{2,}", "/", path.partition("?")[0]).lower()
-    return ENDPOINTS.get(clean)
-
-
-def content_type(endpoint: Endpoint) -> str:
-    return f"text/plain; charset={endpoint.charset}"
 
 
 # --- requests -----------------------------------------------------------------------------

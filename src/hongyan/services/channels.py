@@ -9,9 +9,10 @@ host and port and binds to it over real SMPP, for demos and trials.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 from hongyan.config import ChannelSettings
 from hongyan.core.errors import HongyanError
@@ -38,7 +39,12 @@ def default_simulator(channel: ChannelSettings) -> SmscSimulator:
 
 
 class SmppChannel:
-    def __init__(self, settings: ChannelSettings, sink: DeliverySink) -> None:
+    def __init__(
+        self,
+        settings: ChannelSettings,
+        sink: DeliverySink,
+        connector_options: Mapping[str, Any] | None = None,
+    ) -> None:
         self.name = settings.name
         self.settings = settings
         self._sink = sink
@@ -54,6 +60,7 @@ class SmppChannel:
             window=settings.window,
             tps=settings.tps,
             on_deliver=self._deliver,
+            **dict(connector_options or {}),
         )
 
     @property
@@ -104,9 +111,11 @@ class ChannelSet:
         settings: Iterable[ChannelSettings],
         sink: DeliverySink,
         simulator_factory: SimulatorFactory | None = None,
+        connector_options: Mapping[str, Any] | None = None,
     ) -> None:
         self._settings = tuple(settings)
         self._sink = sink
+        self._connector_options = dict(connector_options or {})
         self._make_simulator = simulator_factory or default_simulator
         self.simulators: dict[str, SmscSimulator] = {}
         self.by_name: dict[str, SmppChannel] = {}
@@ -121,7 +130,7 @@ class ChannelSet:
                 await simulator.start()
                 self.simulators[channel.name] = simulator
                 channel = replace(channel, port=simulator.port)
-            self.by_name[channel.name] = SmppChannel(channel, self._sink)
+            self.by_name[channel.name] = SmppChannel(channel, self._sink, self._connector_options)
         for smpp in self.by_name.values():
             await smpp.connector.start()
 

@@ -46,6 +46,7 @@ class DeliverySink:
         self._inbound: list[tuple[NewInbound, asyncio.Future[None]]] = []
         self._pending = asyncio.Event()
         self.receipts_recorded = 0
+        self.receipts_pending = 0  # recorded before their carrier id was known
         self.inbound_recorded = 0
 
     async def receipt(self, record: ReceiptRecord) -> None:
@@ -81,8 +82,10 @@ class DeliverySink:
         if receipts:
             result = await self._write(receipts, self._store.record_receipts)
             self.receipts_recorded += len(receipts)
-            if result is not None and result.finished:
-                self._on_finished(result.finished)
+            if result is not None:
+                self.receipts_pending += result.pending
+                if result.finished:
+                    self._on_finished(result.finished)
         if inbound:
             await self._write(inbound, self._store.record_inbound)
             self.inbound_recorded += len(inbound)

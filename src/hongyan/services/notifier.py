@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Hongyan-Signature"
 BodyFormatter = Callable[[PushJob], tuple[bytes, str]]  # (body, content type)
+# (attempts so far, created at, now) → next attempt, or None to give up
+PushRetry = Callable[[int, datetime, datetime], datetime | None]
 
 
 def utcnow() -> datetime:
@@ -39,6 +41,7 @@ class Notifier:
         server_key: bytes,
         format_body: BodyFormatter,
         clock: Callable[[], datetime] = utcnow,
+        retry: PushRetry = next_attempt,
         batch: int = 200,
         concurrency: int = 64,
         lease_seconds: float = 120.0,
@@ -49,6 +52,7 @@ class Notifier:
         self._key = server_key
         self._format = format_body
         self._clock = clock
+        self._retry = retry
         self._batch = batch
         self._slots = asyncio.Semaphore(concurrency)
         self._lease = lease_seconds
@@ -84,7 +88,7 @@ class Notifier:
         now = self._clock()
         delivered = [job.id for job, error in zip(jobs, results, strict=True) if error is None]
         retry = [
-            (job.id, next_attempt(job.attempts + 1, job.created_at, now), error)
+            (job.id, self._retry(job.attempts + 1, job.created_at, now), error)
             for job, error in zip(jobs, results, strict=True)
             if error is not None
         ]

@@ -16,6 +16,7 @@ import os
 import socket
 from collections.abc import Callable, Coroutine, Generator, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -26,6 +27,8 @@ from starlette.routing import BaseRoute
 from hongyan.config import Settings
 from hongyan.core.accounts import Account
 from hongyan.core.messages import SubmitSuccess
+from hongyan.core.pushes import next_attempt
+from hongyan.core.retry import SubmitRetryPolicy
 from hongyan.core.routing import Route, Router
 from hongyan.services.api.app import create_app
 from hongyan.services.api.auth import Authenticator
@@ -35,7 +38,7 @@ from hongyan.services.channels import ChannelSet, SimulatorFactory
 from hongyan.services.deliveries import DeliverySink
 from hongyan.services.dispatcher import Dispatcher
 from hongyan.services.keys import load_server_key
-from hongyan.services.notifier import Notifier
+from hongyan.services.notifier import Notifier, PushRetry
 from hongyan.services.pushes import format_push
 from hongyan.store import connect
 from hongyan.store.base import Store
@@ -50,6 +53,17 @@ class Observer(Protocol):
     def accepted(self, account: Account, ids: tuple[int, ...]) -> None: ...
     def submitted(self, success: SubmitSuccess) -> None: ...
     def finished(self, ids: tuple[int, ...]) -> None: ...
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """Knobs the settings file does not expose: tests and benchmarks shorten waits with them."""
+
+    submit_retry: SubmitRetryPolicy | None = None  # None: first delay from dispatcher settings
+    push_retry: PushRetry = next_attempt
+    connector_options: dict[str, Any] = field(default_factory=dict)  # SmppConnector keywords
+    dispatcher_poll_seconds: float = 0.25
+    notifier_poll_seconds: float = 0.5
 
 
 class _Server(uvicorn.Server):
@@ -78,6 +92,7 @@ class Platform:
     observer: Observer | None = None
     simulator_factory: SimulatorFactory | None = None
     on_admitted: list[Callable[[], None]] = field(default_factory=list)
+    tuning: Tuning = field(default_factory=Tuning)
 
     async def run(self, stop: asyncio.Event) -> None:
         store = self.store = connect(self.settings.database.url)
@@ -123,8 +138,10 @@ class Platform:
             client=client,
             server_key=key,
             format_body=format_push,
+            retry=self.tuning.push_retry,
             batch=cfg.batch,
             concurrency=cfg.concurrency,
+            poll_seconds=self.tuning.notifier_poll_seconds,
         )
         return self.notifier.run(stop)
 
@@ -141,7 +158,12 @@ class Platform:
         )
         sink_stop = asyncio.Event()
         sink_task = asyncio.create_task(self.sink.run(sink_stop))
-        self.channels = ChannelSet(self.settings.channels, self.sink, self.simulator_factory)
+        self.channels = ChannelSet(
+            self.settings.channels,
+            self.sink,
+            self.simulator_factory,
+            self.tuning.connector_options,
+        )
         await self.channels.start()
         routes = (Route(r.prefix, r.channels) for r in self.settings.routes)
         self.dispatcher = Dispatcher(
@@ -152,6 +174,9 @@ class Platform:
             batch=cfg.batch,
             lease_seconds=cfg.lease_seconds,
             max_in_flight=cfg.max_in_flight,
+            retry_policy=self.tuning.submit_retry
+            or SubmitRetryPolicy(first_delay=timedelta(seconds=cfg.retry_seconds)),
+            poll_seconds=self.tuning.dispatcher_poll_seconds,
             on_submitted=observer.submitted if observer else lambda success: None,
         )
         self.on_admitted.append(self.dispatcher.wake)

@@ -54,7 +54,7 @@ def iso(moment: datetime) -> str:
     """SQLite's stored form of a time: fixed-width UTC ISO text, so text order is time order."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime given to the store; pass aware UTC times")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def limits_json(limits: Limits) -> str:

@@ -178,6 +178,11 @@ def test_fold_case() -> None:
     assert parse_form("GET", b"Name=a", None, b"").get("name") is None
 
 
+def test_mixed_case_escapes() -> None:
+    assert parse_form("GET", b"a=%e4%Bd%A0&b=%Fd", None, b"").fields[0].raw == b"\xe4\xbd\xa0"
+    assert parse_form("GET", b"b=%Fd%fD", None, b"").fields[0].raw == b"\xfd\xfd"
+
+
 def test_empty_pairs_and_names_are_skipped_and_bad_escapes_kept() -> None:
     form = parse_form("GET", b"&&=x&a&b=%zz%4&c=%41%00", None, b"")
     assert form.params == {"a": "", "b": "%zz%4", "c": "A\x00"}
@@ -256,3 +261,13 @@ def test_large_inputs_are_linear(content_type: str, body: bytes) -> None:
     with contextlib.suppress(FormError):
         parse_form("POST", b"", content_type, body)
     assert time.perf_counter() - started < 10.0  # quadratic work on 2 MB would take hours
+
+
+NOT_CHARSETS = ["base64", "hex", "zlib", "rot13", "idna", "punycode", "undefined"]
+
+
+@pytest.mark.parametrize("label", NOT_CHARSETS)
+def test_declared_non_charsets_are_ignored(label: str) -> None:
+    for body in (b"a=%FF%00x", b"a=xn--", b"a=%E4%BD%A0"):
+        parse_form("POST", b"", f"{FORM}; charset={label}", body)
+    assert parse_form("POST", b"", f"{FORM}; charset={label}", b"a=%E4%BD%A0").get("a") == "你"

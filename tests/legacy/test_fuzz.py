@@ -64,7 +64,11 @@ TOKENS = st.sampled_from(
         b"\\ud800",
     ]
 )
-BODIES = st.one_of(st.binary(max_size=300), st.lists(TOKENS, max_size=40).map(b"".join))
+ESCAPES = st.from_regex(rb"%[0-9a-fA-F]{2}", fullmatch=True)
+BODIES = st.one_of(
+    st.binary(max_size=300),
+    st.lists(st.one_of(TOKENS, ESCAPES, st.binary(max_size=3)), max_size=40).map(b"".join),
+)
 
 
 @settings(max_examples=400, deadline=None)

@@ -115,6 +115,10 @@ class Form:
 
 # Names clients declare for what is really GBK; decode them all with the superset.
 _GB_FAMILY = frozenset({"gb2312", "gbk", "gb18030", "cp936", "ms936", "x-gbk", "euc-cn"})
+_DECLARABLE = frozenset(
+    {"ascii", "big5", "big5hkscs", "shift_jis", "euc_jp", "euc_kr", "cp949", "koi8-r"}
+)
+_DECLARABLE_FAMILIES = ("utf-", "utf_", "iso8859-", "cp125", "cp93", "cp95")
 _UTF8 = "utf-8"
 _FALLBACK = "gb18030"
 
@@ -127,9 +131,13 @@ def _known_charset(declared: str | None) -> str | None:
     if name in _GB_FAMILY:
         return _FALLBACK
     try:
-        return codecs.lookup(name).name
+        info = codecs.lookup(name)
     except LookupError:
         return None  # an unknown label is ignored, as if none were declared
+    # Only real character sets: "base64", "zlib", "rot13", "idna", "undefined" are not.
+    if info.name in _DECLARABLE or info.name.startswith(_DECLARABLE_FAMILIES):
+        return info.name
+    return None
 
 
 def decode_text(raw: bytes, declared: str | None = None) -> tuple[str, str, bool]:
@@ -140,7 +148,7 @@ def decode_text(raw: bytes, declared: str | None = None) -> tuple[str, str, bool
     for charset in dict.fromkeys(candidates):
         try:
             return raw.decode(charset), charset, False
-        except UnicodeDecodeError:
+        except ValueError:  # UnicodeDecodeError, and the odd codec's UnicodeError
             continue
     return raw.decode(_FALLBACK, errors="replace"), _FALLBACK, True
 
@@ -173,8 +181,7 @@ def parse_content_type(value: str | None) -> tuple[str, dict[str, str]]:
 
 
 _ESCAPE = re.compile(rb"%([0-9A-Fa-f]{2})")
-_BYTES = {f"{i:02x}".encode(): bytes([i]) for i in range(256)}
-_BYTES.update({key.upper(): value for key, value in list(_BYTES.items())})
+_BYTES = {f"{i:02x}".encode(): bytes([i]) for i in range(256)}  # lower-case hex keys
 
 
 def percent_decode(data: bytes) -> bytes:
@@ -182,7 +189,7 @@ def percent_decode(data: bytes) -> bytes:
     data = data.replace(b"+", b" ")
     if b"%" not in data:
         return data
-    return _ESCAPE.sub(lambda m: _BYTES[m.group(1)], data)
+    return _ESCAPE.sub(lambda m: _BYTES[m.group(1).lower()], data)
 
 
 def _urlencoded(data: bytes, source: Source, declared: str | None) -> Iterator[Field]:

@@ -26,8 +26,6 @@ from hongyan.config import (
     Settings,
 )
 from hongyan.core.accounts import hash_password
-from hongyan.services.demo_partner import DemoPartner, Progress
-from hongyan.services.platform import Platform
 from hongyan.store.base import NewAccount, Store
 
 ACCOUNT, PASSWORD, SERVICE_CODE = "demo", "demo1234", "1069000"
@@ -104,6 +102,9 @@ Ctrl-C stops; data stays in the data directory (--reset starts clean).
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from hongyan.services.demo_partner import DemoPartner, Progress  # heavy: only when running
+    from hongyan.services.platform import Platform
+
     async def action() -> int:
         data_dir = Path(args.data_dir).resolve()
         if args.reset and data_dir.exists():

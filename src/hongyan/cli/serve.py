@@ -9,7 +9,6 @@ import signal
 from typing import Any
 
 from hongyan.cli.common import CommandError, add_config_option, load_settings, run
-from hongyan.services.platform import Platform, parse_roles
 
 
 def register(subparsers: Any) -> None:
@@ -34,6 +33,8 @@ def configure_logging(level: int = logging.INFO) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from hongyan.services.platform import Platform, parse_roles  # heavy: only when serving
+
     async def action() -> int:
         settings = load_settings(args)
         try:

@@ -130,7 +130,7 @@ _SCHEDULE = re.compile(r"[0-9]{12}|[0-9]{14}")
 
 
 def parse_schedule(raw: str | None, *, now: datetime, tz: tzinfo = CHINA_TZ) -> datetime | Refusal:
-    """When to send: ``now`` for empty or past times, the time itself if later, else a refusal."""
+    """When to send: ``now`` (aware) for empty or past times, the time if later, else a refusal."""
     digits = _SCHEDULE_NOISE.sub("", raw or "")
     if not digits:
         return now

@@ -14,7 +14,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -91,12 +91,14 @@ class RecordingSmsc(SmscSimulator):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.accepted: list[tuple[str, str]] = []
+        self.first_accepted_at: dict[str, datetime] = {}  # destination → first accept
 
     def submit(self, conn: Any, pdu: p.SubmitSm) -> p.SubmitSmResp:
         resp = super().submit(conn, pdu)
         if resp.command_status == 0:
             _, text = body_text(pdu.esm_class, pdu.data_coding, pdu.short_message)
             self.accepted.append((pdu.destination_addr, text))
+            self.first_accepted_at.setdefault(pdu.destination_addr, datetime.now(UTC))
         return resp
 
     def destinations(self) -> set[str]:

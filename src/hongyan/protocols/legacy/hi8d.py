@@ -120,8 +120,18 @@ def _sender(raw: str | None) -> str | Refusal | None:
     return Refusal.BAD_SENDER
 
 
+_FIELDS = ("account", "passwd", "mb", "content", "sender")
+
+
+def _unreadable(form: Form) -> bool:
+    """A field whose bytes were valid in no charset, or that holds a NUL (no text has one)."""
+    return any(form.lossy(name) or "\x00" in (form.get(name) or "") for name in _FIELDS)
+
+
 def parse_send(form: Form) -> Hi8dSend | Refusal:
     """The send request in ``form``, or why it is refused before the core looks at it."""
+    if _unreadable(form):
+        return Refusal.BAD_REQUEST
     account = (form.get("account") or "").strip()
     passwd = (form.get("passwd") or "").strip()
     if not account or not passwd:

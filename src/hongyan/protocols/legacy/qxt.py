@@ -192,6 +192,8 @@ def _send(
 
 def parse_request(endpoint: Endpoint, form: Form, *, now: datetime) -> QxtRequest | Refusal:
     """The request ``form`` makes of ``endpoint``, or why it is refused before the core."""
+    if any("\x00" in value for value in form.params.values()):
+        return Refusal.BAD_REQUEST  # no client text holds a NUL; PostgreSQL cannot store one
     credentials = _credentials(form)
     if isinstance(credentials, Refusal):
         return credentials

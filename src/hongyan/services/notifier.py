@@ -5,12 +5,17 @@ outbox), POSTs them in parallel over one kept-alive HTTP client, and records the
 write: any 2xx acknowledges; anything else, or no answer, schedules the next attempt by
 ``core.pushes.next_attempt`` (first retry within 10 s, given up after 24 h). A crash between
 the POST and the write only means the partner may see a push twice, never that one is lost.
+
+The lease is as long as a round can take (each POST is cut off after ``post_timeout``; a batch
+goes out in ``batch / concurrency`` waves), plus one timeout of margin: pushes a dead process
+had claimed are sent again that soon after it died, not minutes later.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -44,7 +49,8 @@ class Notifier:
         retry: PushRetry = next_attempt,
         batch: int = 200,
         concurrency: int = 64,
-        lease_seconds: float = 120.0,
+        post_timeout: float = 10.0,
+        lease_seconds: float | None = None,  # None: as long as the slowest possible round
         poll_seconds: float = 0.5,
     ) -> None:
         self._store = store
@@ -55,7 +61,9 @@ class Notifier:
         self._retry = retry
         self._batch = batch
         self._slots = asyncio.Semaphore(concurrency)
-        self._lease = lease_seconds
+        self._post_timeout = post_timeout
+        waves = math.ceil(batch / max(concurrency, 1))
+        self._lease = lease_seconds or post_timeout * (waves + 1)
         self._poll = poll_seconds
         self._wake = asyncio.Event()
         self.delivered = 0
@@ -108,7 +116,10 @@ class Notifier:
         }
         async with self._slots:
             try:
-                response = await self._client.post(job.url, content=body, headers=headers)
+                async with asyncio.timeout(self._post_timeout):
+                    response = await self._client.post(job.url, content=body, headers=headers)
+            except TimeoutError:
+                return f"no answer within {self._post_timeout:g} s"
             except httpx.HTTPError as exc:
                 return f"{type(exc).__name__}: {exc}"[:200]
         if 200 <= response.status_code < 300:

@@ -141,6 +141,7 @@ class Platform:
             retry=self.tuning.push_retry,
             batch=cfg.batch,
             concurrency=cfg.concurrency,
+            post_timeout=cfg.timeout_seconds,
             poll_seconds=self.tuning.notifier_poll_seconds,
         )
         return self.notifier.run(stop)

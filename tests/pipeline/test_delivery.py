@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
+import re
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 
 from hongyan.config import SecuritySettings
 from hongyan.core.accounts import push_secret, sign_push
@@ -16,7 +20,7 @@ from hongyan.core.messages import MessageState
 from hongyan.services.keys import load_server_key
 from hongyan.simulator.smsc import OutcomeMix
 
-from .harness import PASSWORD, SECRET_KEY, Pipeline, RecordingSmsc, channel, eventually
+from .harness import FAST, PASSWORD, SECRET_KEY, Pipeline, RecordingSmsc, channel, eventually
 
 Start = Callable[..., Any]
 
@@ -130,3 +134,37 @@ async def test_receipt_ids_in_decimal_match_hex_submit_ids(start_pipeline: Start
         ids = await pipeline.send(["8613800000005", "8613800000006"], "decimal")
         messages = await pipeline.wait_final(ids)
         assert {m.state for m in messages} == {MessageState.DELIVERED}
+
+
+async def test_receipt_for_an_unknown_id_is_kept_then_purged_with_a_log(
+    start_pipeline: Start, caplog: pytest.LogCaptureFixture
+) -> None:
+    class StrangerReceipts(RecordingSmsc):
+        def _send_receipt(self, system_id: str, receipt: Any) -> None:
+            text = receipt.short_message.decode("latin-1")
+            body = re.sub(r"^id:\S+", "id:7777777", text).encode("latin-1")
+            super()._send_receipt(system_id, replace(receipt, short_message=body, tlvs=()))
+
+    caplog.set_level(logging.INFO, logger="hongyan.services.deliveries")
+    async with StrangerReceipts(port=0, dlr_delay=0.0) as smsc:
+        tuning = replace(FAST, pending_receipt_ttl=timedelta(0))
+        pipeline: Pipeline = await start_pipeline([channel("cmcc", smsc)], tuning=tuning)
+        [message_id] = await pipeline.send(["8613800000007"], "who am I")
+        sink = pipeline.platform.sink
+        assert sink is not None
+        await eventually(lambda: sink.receipts_pending == 1)
+        assert "not known (yet): kept" in caplog.text
+        await pipeline.wait_state(message_id, MessageState.SUBMITTED)
+        assert await sink.purge_pending() == 1
+        assert "dropped 1 receipts" in caplog.text
+        assert await sink.purge_pending() == 0
+
+
+async def test_channel_sends_per_second_limit(simulators: Start, start_pipeline: Start) -> None:
+    smsc: RecordingSmsc = await simulators()
+    pipeline: Pipeline = await start_pipeline([channel("cmcc", smsc, tps=50)])
+    ids = await pipeline.send([f"86138000008{i:02}" for i in range(30)], "paced")
+    await pipeline.wait_final(ids)
+    times = sorted(smsc.first_accepted_at.values())
+    # 50/s with a burst of 5: the last of 30 cannot go out before (30 - 5) / 50 s
+    assert (times[-1] - times[0]).total_seconds() >= 0.45

@@ -4,14 +4,19 @@ A connector awaits ``receipt()`` / ``inbound()`` for each deliver_sm and answers
 when it returns, so the SMSC redelivers anything we did not commit. Calls made while a write
 is under way wait for the next one, which takes them all: under load, one transaction carries
 hundreds of receipts (natural batching, no timer).
+
+A receipt whose carrier id no segment has (yet) is kept by the store and matched when the
+submit result is written (receipts often overtake it); one still unmatched after
+``pending_receipt_ttl`` is purged, and both are logged, so nothing disappears silently.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from hongyan.core.inbound import NewInbound
@@ -36,18 +41,23 @@ class DeliverySink:
         on_committed: Callable[[], None] = lambda: None,
         on_finished: Callable[[tuple[int, ...]], None] = lambda ids: None,
         max_batch: int = 1000,
+        pending_receipt_ttl: timedelta = timedelta(hours=1),
+        purge_every: float = 60.0,
     ) -> None:
         self._store = store
         self._clock = clock
         self._on_committed = on_committed
         self._on_finished = on_finished
         self._max_batch = max_batch
+        self._pending_ttl = pending_receipt_ttl
+        self._purge_every = purge_every
         self._receipts: list[tuple[ReceiptRecord, asyncio.Future[None]]] = []
         self._inbound: list[tuple[NewInbound, asyncio.Future[None]]] = []
         self._pending = asyncio.Event()
         self.receipts_recorded = 0
         self.receipts_pending = 0  # recorded before their carrier id was known
         self.inbound_recorded = 0
+        self.receipts_purged = 0  # kept pending past the TTL, then dropped
 
     async def receipt(self, record: ReceiptRecord) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -62,6 +72,38 @@ class DeliverySink:
         await future
 
     async def run(self, stop: asyncio.Event) -> None:
+        purger = asyncio.create_task(self._purge_loop(stop))
+        try:
+            await self._write_loop(stop)
+        finally:
+            purger.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purger
+
+    async def purge_pending(self) -> int:
+        """Drop receipts that matched no segment within the TTL; returns how many."""
+        purged = await self._store.purge_pending_receipts(self._clock() - self._pending_ttl)
+        if purged:
+            self.receipts_purged += purged
+            log.warning(
+                "dropped %d receipts whose carrier id matched no message within %s",
+                purged,
+                self._pending_ttl,
+            )
+        return purged
+
+    async def _purge_loop(self, stop: asyncio.Event) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self._purge_every)
+            if stop.is_set():
+                return
+            try:
+                await self.purge_pending()
+            except Exception:
+                log.exception("purging unmatched receipts failed; trying again later")
+
+    async def _write_loop(self, stop: asyncio.Event) -> None:
         while not (stop.is_set() and not self._receipts and not self._inbound):
             waiter = asyncio.ensure_future(self._pending.wait())
             stopper = asyncio.ensure_future(stop.wait())
@@ -83,6 +125,8 @@ class DeliverySink:
             result = await self._write(receipts, self._store.record_receipts)
             self.receipts_recorded += len(receipts)
             if result is not None:
+                if result.pending:
+                    log.info("%d receipts for carrier ids not known (yet): kept", result.pending)
                 self.receipts_pending += result.pending
                 if result.finished:
                     self._on_finished(result.finished)

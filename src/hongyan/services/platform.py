@@ -64,6 +64,7 @@ class Tuning:
     connector_options: dict[str, Any] = field(default_factory=dict)  # SmppConnector keywords
     dispatcher_poll_seconds: float = 0.25
     notifier_poll_seconds: float = 0.5
+    pending_receipt_ttl: timedelta = timedelta(hours=1)  # unmatched receipts kept this long
 
 
 class _Server(uvicorn.Server):
@@ -156,6 +157,7 @@ class Platform:
             store=store,
             on_committed=notifier.wake if notifier else lambda: None,
             on_finished=observer.finished if observer else lambda ids: None,
+            pending_receipt_ttl=self.tuning.pending_receipt_ttl,
         )
         sink_stop = asyncio.Event()
         sink_task = asyncio.create_task(self.sink.run(sink_stop))

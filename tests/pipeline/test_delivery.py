@@ -107,15 +107,26 @@ class EarlyReceiptSmsc(RecordingSmsc):
             callback(*args)
 
 
-async def test_receipt_before_submit_sm_resp(start_pipeline: Start) -> None:
+async def test_receipt_before_submit_sm_resp(
+    start_pipeline: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Receipts come first on the wire, and are committed before the carrier ids are."""
     async with EarlyReceiptSmsc(port=0, dlr_delay=0.0) as smsc:
         pipeline: Pipeline = await start_pipeline([channel("cmcc", smsc)])
+        sink, store = pipeline.platform.sink, pipeline.store
+        assert sink is not None
+        record_submits = store.record_submits
+
+        async def after_the_receipts(*args: Any, **kwargs: Any) -> list[int]:
+            await eventually(lambda: sink.receipts_recorded == 20)
+            return await record_submits(*args, **kwargs)
+
+        monkeypatch.setattr(store, "record_submits", after_the_receipts)
         ids = await pipeline.send([f"86138000001{i:02}" for i in range(20)], "early")
         messages = await pipeline.wait_final(ids)
         assert {m.state for m in messages} == {MessageState.DELIVERED}
         assert smsc.stats.receipts_sent == 20
-        assert pipeline.platform.sink is not None
-        assert pipeline.platform.sink.receipts_pending >= 1  # some did arrive first
+        assert sink.receipts_pending == 20  # every one waited for its carrier id
 
 
 async def test_receipt_ids_in_decimal_match_hex_submit_ids(start_pipeline: Start) -> None:

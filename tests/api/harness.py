@@ -175,7 +175,8 @@ class Live:
 def settings(tmp_path: Path, smsc_port: int, database_url: str | None = None) -> Settings:
     return Settings(
         database=DatabaseSettings(url=database_url or f"sqlite:///{tmp_path / 'hongyan.db'}"),
-        http=HttpSettings(host="127.0.0.1", port=0),
+        # Trusting the loopback proxy lets a test speak for any client address (X-Forwarded-For).
+        http=HttpSettings(host="127.0.0.1", port=0, trusted_proxies=("127.0.0.1/32",)),
         security=SecuritySettings(secret_key="api-test-key"),
         channels=(
             ChannelSettings(

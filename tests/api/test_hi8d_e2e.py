@@ -162,3 +162,13 @@ async def test_report_url_down_then_up(live: Live) -> None:
     assert push["status"] == 1 and push["mb"] == "8613800000001"
     (message,) = await live.messages(account)
     assert message.state is MessageState.DELIVERED
+
+
+async def test_allowed_network_behind_a_trusted_proxy(live: Live) -> None:
+    account = await live.account(allowed_networks=("10.0.0.0/8",))
+    data = fields(account, mb="8613800000001", content="x")
+    inside = await live.http.post(GATEWAY, data=data, headers={"x-forwarded-for": "10.1.2.3"})
+    assert answer(inside)["status"] == 1
+    outside = await live.http.post(GATEWAY, data=data, headers={"x-forwarded-for": "192.0.2.9"})
+    assert answer(outside)["code"] == 1003
+    assert await live.balance(account) == 99

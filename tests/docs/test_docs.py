@@ -26,7 +26,6 @@ import json
 import re
 import shlex
 import tomllib
-import typing
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -490,4 +489,3 @@ def test_documented_push_retry_schedule() -> None:
     delays = [(next_attempt(n, created, created) or created) - created for n in (1, 2, 3, 20)]
     assert delays == [timedelta(seconds=s) for s in (5, 10, 20, 1800)]
     assert next_attempt(1, created, created + timedelta(hours=24)) is None
-    assert typing.get_type_hints(next_attempt)  # a pure function of its arguments

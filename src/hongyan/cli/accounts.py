@@ -7,7 +7,13 @@ import dataclasses
 from typing import Any
 from urllib.parse import urlsplit
 
-from hongyan.cli.common import CommandError, add_config_option, print_json, with_store
+from hongyan.cli.common import (
+    CommandError,
+    add_config_option,
+    load_settings,
+    print_json,
+    with_store,
+)
 from hongyan.core.accounts import (
     NAME_PATTERN,
     SERVICE_CODE_PATTERN,
@@ -15,8 +21,10 @@ from hongyan.core.accounts import (
     Limits,
     hash_password,
     parse_networks,
+    push_secret,
 )
 from hongyan.core.errors import NotFound
+from hongyan.services.keys import load_server_key
 from hongyan.store.base import AccountChanges, NewAccount, Store
 
 MIN_PASSWORD = 5  # the 企信通 rule: passwords of 4 characters or fewer are refused (6016)
@@ -40,6 +48,9 @@ def register(subparsers: Any) -> None:
     update = action("update", "change an account")
     update.add_argument("name")
     update.add_argument("--password")
+    update.add_argument(
+        "--rotate-push-secret", action="store_true", help="replace the push-signing secret"
+    )
     _add_account_options(update)
     update.set_defaults(func=with_store(_update))
 
@@ -57,6 +68,9 @@ def register(subparsers: Any) -> None:
     show = action("show", "show one account")
     show.add_argument("name")
     show.add_argument("--json", action="store_true")
+    show.add_argument(
+        "--push-secret", action="store_true", help="also show the secret that signs its pushes"
+    )
     show.set_defaults(func=with_store(_show))
 
     listing = action("list", "list accounts")
@@ -157,6 +171,7 @@ async def _update(args: argparse.Namespace, store: Store) -> int:
         inbound_url=_url(args.inbound_url, "--inbound-url"),
         limits=_limits(args, current),
         registered_extensions=tuple(args.extension) if args.extension is not None else None,
+        push_secret_version=current.push_secret_version + 1 if args.rotate_push_secret else None,
     )
     updated = await store.update_account(args.name, changes)
     print(f"updated account {updated.name}")
@@ -214,13 +229,23 @@ def _human(account: Account) -> str:
 
 async def _show(args: argparse.Namespace, store: Store) -> int:
     account = await _get(store, args.name)
+    secret = None
+    if args.push_secret:
+        server_key = load_server_key(load_settings(args).security)
+        secret = push_secret(server_key, account.id, account.push_secret_version)
     if args.json:
-        print_json(account_json(account))
+        shown = account_json(account)
+        if secret is not None:
+            shown["push_secret"] = secret
+        print_json(shown)
     else:
         print(_human(account))
+        if secret is not None:
+            print(f"  push secret: {secret}")
         for key in ("report_url", "inbound_url"):
             print(f"  {key.replace('_', ' ')}: {getattr(account, key) or '-'}")
         print(f"  allowed networks: {', '.join(account.allowed_networks) or 'anywhere'}")
+        print(f"  registered extensions: {', '.join(account.registered_extensions) or 'any'}")
         limits = account.limits
         print(
             f"  limits: {limits.max_recipients} recipients/request, "

@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
+import sqlite3
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
+
+import asyncpg
 
 from hongyan import config
 from hongyan.core.errors import HongyanError
@@ -31,15 +35,30 @@ def load_settings(args: argparse.Namespace) -> config.Settings:
         raise CommandError(f"configuration: {exc}") from None
 
 
+# What opening a database can raise when the URL, the server or the file is wrong.
+DATABASE_ERRORS = (OSError, ValueError, sqlite3.Error, asyncpg.PostgresError)
+
+
+def _where(url: str) -> str:
+    """The URL without its password, for messages."""
+    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+
+
 @asynccontextmanager
-async def opened_store(settings: config.Settings) -> AsyncIterator[Store]:
+async def opened_store(settings: config.Settings, *, upgrade: bool = True) -> AsyncIterator[Store]:
+    """The configured store, opened and (by default) migrated to the current schema."""
+    url = settings.database.url
     try:
-        store = connect(settings.database.url)
+        store = connect(url)
         await store.open()
-    except (OSError, ValueError) as exc:
-        raise CommandError(f"cannot open the database {settings.database.url!r}: {exc}") from None
+    except DATABASE_ERRORS as exc:
+        raise CommandError(f"cannot open the database {_where(url)}: {exc}") from None
     try:
-        await store.upgrade()
+        if upgrade:
+            try:
+                await store.upgrade()
+            except DATABASE_ERRORS as exc:
+                raise CommandError(f"cannot use the database {_where(url)}: {exc}") from None
         yield store
     finally:
         await store.close()

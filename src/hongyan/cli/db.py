@@ -5,8 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from hongyan.cli.common import CommandError, add_config_option, load_settings, run
-from hongyan.store import connect
+from hongyan.cli.common import (
+    DATABASE_ERRORS,
+    CommandError,
+    add_config_option,
+    load_settings,
+    opened_store,
+    run,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -20,15 +26,11 @@ def register(subparsers: Any) -> None:
 def _upgrade(args: argparse.Namespace) -> int:
     async def action() -> int:
         settings = load_settings(args)
-        try:
-            store = connect(settings.database.url)
-            await store.open()
-        except (OSError, ValueError) as exc:
-            raise CommandError(f"cannot open the database: {exc}") from None
-        try:
-            applied = await store.upgrade()
-        finally:
-            await store.close()
+        async with opened_store(settings, upgrade=False) as store:
+            try:
+                applied = await store.upgrade()
+            except DATABASE_ERRORS as exc:
+                raise CommandError(f"the migration failed: {exc}") from None
         for name in applied:
             print(f"applied {name}")
         print("database is up to date")

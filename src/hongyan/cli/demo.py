@@ -89,7 +89,7 @@ account {ACCOUNT} / {PASSWORD}, service code {SERVICE_CODE}; pushes go to {base}
        -d mb=8613800138000 --data-urlencode content=你好，鸿雁
   # 企信通 API (key=value; UTF-8 accepted, GBK answers)
   curl -s '{base}/send/g70send.aspx' -d name={ACCOUNT} -d pwd={PASSWORD} \\
-       -d dst=13800138000 --data-urlencode msg=验证码123456
+       -d dst=13800138000 --data-urlencode msg=验证码123456 | iconv -f gbk -t utf-8
   curl -s '{base}/send/getfee.aspx?name={ACCOUNT}&pwd={PASSWORD}' | iconv -f gbk -t utf-8
   # a handset replies, then read the reply
   curl -s '{base}/demo/mo?from=13800138000&to={SERVICE_CODE}01&text=OK'

@@ -61,19 +61,19 @@ def _numbers(raw: list[str]) -> list[str]:
 async def _blacklist_add(args: argparse.Namespace, store: Store) -> int:
     account_id = await _account_id(store, args.account)
     added = await store.add_blacklist(_numbers(args.numbers), account_id)
-    print(f"added {added} number(s) to the {_scope(args.account)} blacklist")
+    print(f"added {added} number(s) to {_scope(args.account)}")
     return 0
 
 
 async def _blacklist_remove(args: argparse.Namespace, store: Store) -> int:
     account_id = await _account_id(store, args.account)
     removed = await store.remove_blacklist(_numbers(args.numbers), account_id)
-    print(f"removed {removed} number(s) from the {_scope(args.account)} blacklist")
+    print(f"removed {removed} number(s) from {_scope(args.account)}")
     return 0
 
 
 def _scope(account: str | None) -> str:
-    return f"{account}'s" if account else "global"
+    return f"account {account}'s blacklist" if account else "the global blacklist"
 
 
 async def _blacklist_list(args: argparse.Namespace, store: Store) -> int:

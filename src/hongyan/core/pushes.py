@@ -1,7 +1,7 @@
 """Pushes to partners (status reports, inbound messages) and when to try them again.
 
 The retry decision is pure: attempts so far and the time of the first attempt in, the next
-attempt's time (or ``None``: give up) out. First retry within 10 s, doubling, capped at 30 min,
+attempt's time (or ``None``: give up) out. First retry after 5 s, doubling, capped at 30 min,
 given up 24 h after the push was created.
 """
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import TypeVar
 
 from hongyan.core.accounts import Account
@@ -85,6 +86,8 @@ class SqliteStore(Reads):
     # lifecycle
 
     async def open(self) -> None:
+        if not self._memory:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._writer.start()
         if not self._memory:
             self._read_thread = ThreadPoolExecutor(1, thread_name_prefix="hongyan-sqlite-reader")

@@ -193,3 +193,15 @@ async def test_sequeid_is_echoed_in_readreport(live: Live) -> None:
         "/send/readreportv2.asp", params={"name": account.name, "pwd": PASSWORD}
     )
     assert again.content.decode("gbk") == "id=0&err=没有未读取的状态报告"
+
+
+async def test_nul_bytes_are_refused(live: Live) -> None:
+    account = await live.account()
+    err = "提交异常,请联系服务商解决"
+    for field in ("name", "pwd", "dst", "msg", "sequeid"):
+        query = {"name": account.name, "pwd": PASSWORD, "dst": "13910060001", "msg": "x"}
+        query[field] = query.get(field, "") + "\x00"
+        response = await live.http.post("/send/gsend.aspx", data=query)
+        faile = query["dst"]  # echoed as written, NUL and all
+        assert response.content.decode("gbk") == refused(faile, 6080, err)
+    await assert_nothing_charged(live, account)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 
 from hongyan.core.accounts import Account
 from hongyan.core.admission import Admission, SendRequest, admit, normalize_all, refuse
@@ -48,6 +48,28 @@ class BannedWords:
         return self._words
 
 
+class RequestRate:
+    """An account's ``sends_per_second``: send requests per second, one second's burst.
+
+    Per process: with N API processes an account may reach N times its rate.
+    """
+
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._now = monotonic
+        self._buckets: dict[int, tuple[float, float]] = {}  # account id → (tokens, when)
+
+    def allow(self, account: Account) -> bool:
+        rate = account.limits.sends_per_second
+        if rate <= 0:
+            return True
+        now = self._now()
+        tokens, last = self._buckets.get(account.id, (float(rate), now))
+        tokens = min(float(rate), tokens + (now - last) * rate)
+        allowed = tokens >= 1
+        self._buckets[account.id] = (tokens - 1 if allowed else tokens, now)
+        return allowed
+
+
 class Sender:
     def __init__(
         self,
@@ -56,7 +78,11 @@ class Sender:
         banned_words: BannedWords,
         clock: Callable[[], datetime] = utcnow,
         on_admitted: Callable[[Account, tuple[int, ...]], None] = lambda account, ids: None,
+        rate: RequestRate | None = None,
+        validity: timedelta | None = None,
     ) -> None:
+        self._rate = rate or RequestRate()
+        self._validity = validity
         self._store = store
         self._banned = banned_words
         self._clock = clock
@@ -66,10 +92,14 @@ class Sender:
         return await self._banned.get()
 
     async def send(self, account: Account, request: SendRequest) -> SendOutcome:
+        if not self._rate.allow(account):
+            return SendOutcome(refuse(request, Refusal.RATE_LIMITED), ())
         if account.active and len(request.recipients) > account.limits.max_recipients:
             # admit() refuses this too, but only after normalizing and looking up every number:
             # seconds of CPU for 100,000 of them. Refuse before any per-number work.
             return SendOutcome(refuse(request, Refusal.TOO_MANY_RECIPIENTS), ())
+        if request.validity is None and self._validity is not None:
+            request = replace(request, validity=self._validity)
         normalized = normalize_all(request)
         numbers = [n for n in normalized if n is not None]
         blocked = await self._store.blacklisted(account.id, numbers) if numbers else set()

@@ -16,20 +16,17 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from hongyan.core.inbound import NewInbound
 from hongyan.core.receipts import ReceiptRecord
+from hongyan.services.timing import utcnow, wait_any
 from hongyan.store.base import Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class DeliverySink:
@@ -105,11 +102,7 @@ class DeliverySink:
 
     async def _write_loop(self, stop: asyncio.Event) -> None:
         while not (stop.is_set() and not self._receipts and not self._inbound):
-            waiter = asyncio.ensure_future(self._pending.wait())
-            stopper = asyncio.ensure_future(stop.wait())
-            await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
-            stopper.cancel()
+            await wait_any(self._pending, stop)
             self._pending.clear()
             await self._flush()
 

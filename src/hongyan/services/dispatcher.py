@@ -17,7 +17,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
 from hongyan.core.messages import (
@@ -29,13 +29,10 @@ from hongyan.core.messages import (
 )
 from hongyan.core.retry import SubmitRetryPolicy
 from hongyan.core.routing import Router
+from hongyan.services.timing import utcnow, wait_any
 from hongyan.store.base import Store
 
 log = logging.getLogger(__name__)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -152,10 +149,7 @@ class Dispatcher:
 
     async def _idle(self, stop: asyncio.Event) -> None:
         self._wake.clear()
-        waiters = [asyncio.ensure_future(e.wait()) for e in (stop, self._wake)]
-        await asyncio.wait(waiters, timeout=self._poll, return_when=asyncio.FIRST_COMPLETED)
-        for waiter in waiters:
-            waiter.cancel()
+        await wait_any(stop, self._wake, timeout=self._poll)
 
     async def _dispatch(self, message: ClaimedMessage) -> None:
         try:

@@ -17,12 +17,13 @@ import asyncio
 import logging
 import math
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 import httpx
 
 from hongyan.core.accounts import push_secret, sign_push
 from hongyan.core.pushes import PushJob, next_attempt
+from hongyan.services.timing import utcnow, wait_any
 from hongyan.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -31,10 +32,6 @@ SIGNATURE_HEADER = "X-Hongyan-Signature"
 BodyFormatter = Callable[[PushJob], tuple[bytes, str]]  # (body, content type)
 # (attempts so far, created at, now) → next attempt, or None to give up
 PushRetry = Callable[[int, datetime, datetime], datetime | None]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Notifier:
@@ -83,10 +80,7 @@ class Notifier:
             if handled >= self._batch:
                 continue
             self._wake.clear()
-            waiters = [asyncio.ensure_future(e.wait()) for e in (stop, self._wake)]
-            await asyncio.wait(waiters, timeout=self._poll, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in waiters:
-                waiter.cancel()
+            await wait_any(stop, self._wake, timeout=self._poll)
 
     async def run_once(self) -> int:
         jobs = await self._store.claim_pushes(self._clock(), self._batch, self._lease)

@@ -200,7 +200,12 @@ class Platform:
         self.context = ApiContext(
             store=store,
             authenticator=Authenticator(store=store, server_key=key),
-            sender=Sender(store=store, banned_words=BannedWords(store), on_admitted=self._admitted),
+            sender=Sender(
+                store=store,
+                banned_words=BannedWords(store),
+                on_admitted=self._admitted,
+                validity=timedelta(hours=self.settings.dispatcher.validity_hours),
+            ),
             trusted_proxies=http.trusted_proxies,
         )
         app = create_app(self.context, self.extra_routes)

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from hongyan.services.api.auth import Authenticator
 from hongyan.services.api.sending import Sender
+from hongyan.services.timing import utcnow
 from hongyan.store.base import Store
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass

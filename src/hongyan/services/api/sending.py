@@ -9,16 +9,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from hongyan.core.accounts import Account
 from hongyan.core.admission import Admission, SendRequest, admit, normalize_all, refuse
 from hongyan.core.errors import InsufficientBalance, Refusal
+from hongyan.services.timing import utcnow
 from hongyan.store.base import Store
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

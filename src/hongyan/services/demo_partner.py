@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Route
 
 from hongyan.config import ChannelSettings
 from hongyan.core.accounts import Account
-from hongyan.core.messages import SubmitSuccess
+from hongyan.core.messages import MessageState, SubmitSuccess
 from hongyan.simulator import OutcomeMix, SmscSimulator
 from hongyan.store.base import Store
 
@@ -56,7 +56,7 @@ class Progress:
         for message_id in ids:
             message = await self.store.get_message(message_id)
             if message is not None:
-                kind = "delivered" if message.state.value == "delivered" else "failed"
+                kind = "delivered" if message.state is MessageState.DELIVERED else "failed"
                 self.line(kind, f"message {message_id}: {message.state.value} ({message.stat})")
 
 

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Callable, Coroutine, Generator, Iterable
+from collections.abc import Coroutine, Generator, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -92,7 +92,6 @@ class Platform:
     started: asyncio.Event = field(default_factory=asyncio.Event)
     observer: Observer | None = None
     simulator_factory: SimulatorFactory | None = None
-    on_admitted: list[Callable[[], None]] = field(default_factory=list)
     tuning: Tuning = field(default_factory=Tuning)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -118,7 +117,7 @@ class Platform:
         if "notifier" in self.roles:
             tasks.append(asyncio.create_task(await self._notifier(stack, store, key, stop)))
         if "dispatcher" in self.roles:
-            tasks += await self._dispatcher(stack, store, stop)
+            tasks += await self._dispatcher(store, stop)
         if "api" in self.roles:
             tasks.append(asyncio.create_task(self._api(store, key)))
         return tasks
@@ -147,9 +146,7 @@ class Platform:
         )
         return self.notifier.run(stop)
 
-    async def _dispatcher(
-        self, stack: contextlib.AsyncExitStack, store: Store, stop: asyncio.Event
-    ) -> list[asyncio.Task[None]]:
+    async def _dispatcher(self, store: Store, stop: asyncio.Event) -> list[asyncio.Task[None]]:
         cfg = self.settings.dispatcher
         notifier = self.notifier
         observer = self.observer
@@ -182,7 +179,6 @@ class Platform:
             poll_seconds=self.tuning.dispatcher_poll_seconds,
             on_submitted=observer.submitted if observer else lambda success: None,
         )
-        self.on_admitted.append(self.dispatcher.wake)
         dispatcher, channels = self.dispatcher, self.channels
 
         async def run_dispatcher() -> None:
@@ -224,8 +220,8 @@ class Platform:
         return self.server.serve(sockets=self.sockets)
 
     def _admitted(self, account: Account, ids: tuple[int, ...]) -> None:
-        for callback in self.on_admitted:
-            callback()
+        if self.dispatcher is not None:
+            self.dispatcher.wake()
         if self.observer is not None:
             self.observer.accepted(account, ids)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from hongyan.services.api.auth import Authenticator
@@ -20,4 +20,3 @@ class ApiContext:
     clock: Callable[[], datetime] = utcnow
     max_body_bytes: int = 4 * 1024 * 1024  # hard cap before the account is known
     trusted_proxies: tuple[str, ...] = ()
-    extra: dict[str, object] = field(default_factory=dict)

@@ -62,7 +62,6 @@ async def _send(context: ApiContext, request: Request) -> bytes:
     if outcome.refusal is not None:
         return hi8d.format_refused(outcome.refusal)
     if not outcome.ids:
-        first = admission.refused[0].refusal if admission.refused else None
-        return hi8d.format_refused(first or Refusal.NO_RECIPIENTS, refused)
+        return hi8d.format_refused(outcome.first_refusal, refused)
     numbers = [d.recipient or d.input for d in admission.accepted]
     return hi8d.format_accepted(outcome.ids, numbers, refused)

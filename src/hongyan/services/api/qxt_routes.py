@@ -113,8 +113,7 @@ async def _send(
     if outcome.refusal is not None:
         return qxt.format_refusal(found, outcome.refusal, faile=refused)
     if not outcome.ids:
-        first = admission.refused[0].refusal if admission.refused else Refusal.NO_RECIPIENTS
-        return qxt.format_refusal(found, first or Refusal.NO_RECIPIENTS, faile=refused)
+        return qxt.format_refusal(found, outcome.first_refusal, faile=refused)
     return qxt.format_send(found, [d.input for d in admission.accepted], refused)
 
 

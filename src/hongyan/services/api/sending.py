@@ -25,7 +25,16 @@ class SendOutcome:
 
     @property
     def refusal(self) -> Refusal | None:
+        """The whole request's refusal (``None`` when recipients were judged one by one)."""
         return self.admission.refusal
+
+    @property
+    def first_refusal(self) -> Refusal:
+        """Why nothing was sent when every recipient was refused: the first one's reason."""
+        for decision in self.admission.refused:
+            if decision.refusal is not None:
+                return decision.refusal
+        return Refusal.NO_RECIPIENTS
 
 
 class BannedWords:

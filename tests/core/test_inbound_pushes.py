@@ -49,16 +49,25 @@ def test_retry_schedule() -> None:
     assert timedelta(hours=23) < now - created <= timedelta(hours=24)
 
 
-def test_router_longest_prefix_and_default() -> None:
+def test_router_first_match_wins_in_written_order() -> None:
     from hongyan.core.routing import Route, Router
 
     router = Router(
-        [Route("", ("intl",)), Route("86", ("mobile", "backup")), Route("8613", ("cm",))]
+        [Route("8613", ("cm",)), Route("86", ("mobile", "backup")), Route("", ("intl",))]
     )
     assert router.channels_for("8613910060001") == ("cm",)
     assert router.channels_for("8618611287980") == ("mobile", "backup")
     assert router.channels_for("447911123456") == ("intl",)
+    assert router.unreachable() == []
     assert Router([Route("86", ("m",))]).channels_for("447911123456") == ()
+
+
+def test_router_earlier_shorter_prefix_shadows_later_routes() -> None:
+    from hongyan.core.routing import Route, Router
+
+    router = Router([Route("86", ("mobile",)), Route("8613", ("cm",)), Route("", ("intl",))])
+    assert router.channels_for("8613910060001") == ("mobile",)
+    assert router.unreachable() == [(1, Route("8613", ("cm",)))]
 
 
 def test_submit_retry_policy_stops_at_validity() -> None:

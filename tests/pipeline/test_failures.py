@@ -101,11 +101,11 @@ async def test_failover_to_the_second_channel(simulators: Start, start_pipeline:
     assert second.destinations() >= set(numbers(510, 5)) | {"8613800000501"}
 
 
-async def test_routes_by_longest_prefix(simulators: Start, start_pipeline: Start) -> None:
+async def test_routes_first_match_wins(simulators: Start, start_pipeline: Start) -> None:
     default: RecordingSmsc = await simulators()
     unicom: RecordingSmsc = await simulators()
     channels = [channel("default", default), channel("unicom", unicom)]
-    routes = [("", ("default",)), ("86130", ("unicom",)), ("861301", ("default",))]
+    routes = [("861301", ("default",)), ("86130", ("unicom",)), ("", ("default",))]
     pipeline: Pipeline = await start_pipeline(channels, routes)
     ids = await pipeline.send(["8613000000001", "8613010000001", "8613800000001"], "routed")
     messages = await pipeline.wait_final(ids)

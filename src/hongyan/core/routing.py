@@ -1,8 +1,9 @@
 """MT routing: which channels may carry a message to a number, in failover order.
 
-Routes come from configuration (``[[routes]]``). The route with the longest prefix matching the
-recipient's canonical digits wins; ``""`` matches every number. A message tries the route's
-channels in order, skipping those that are down or refuse it.
+Routes come from configuration (``[[routes]]``) and are tried in the order they are written:
+the first route whose prefix the recipient's canonical digits start with wins (the operator
+contract, ``operations.md``); ``""`` matches every number, so it belongs last. A message tries
+the route's channels in order, skipping those that are down or refuse it.
 """
 
 from __future__ import annotations
@@ -19,11 +20,18 @@ class Route:
 
 class Router:
     def __init__(self, routes: Iterable[Route]) -> None:
-        # Longest prefix first; among equal prefixes the first configured wins (stable sort).
-        self._routes = sorted(routes, key=lambda r: len(r.prefix), reverse=True)
+        self._routes = tuple(routes)
 
     def channels_for(self, recipient: str) -> tuple[str, ...]:
         for route in self._routes:
             if recipient.startswith(route.prefix):
                 return route.channels
         return ()
+
+    def unreachable(self) -> list[tuple[int, Route]]:
+        """Routes (with their index) that never match: an earlier prefix covers theirs."""
+        return [
+            (i, route)
+            for i, route in enumerate(self._routes)
+            if any(route.prefix.startswith(earlier.prefix) for earlier in self._routes[:i])
+        ]

@@ -165,11 +165,17 @@ class Platform:
             self.tuning.connector_options,
         )
         await self.channels.start()
-        routes = (Route(r.prefix, r.channels) for r in self.settings.routes)
+        router = Router(Route(r.prefix, r.channels) for r in self.settings.routes)
+        for index, route in router.unreachable():
+            log.warning(
+                "routes[%d] (prefix %r) never matches: an earlier route covers it",
+                index,
+                route.prefix,
+            )
         self.dispatcher = Dispatcher(
             store=store,
             channels=self.channels.by_name,
-            router=Router(routes),
+            router=router,
             owner=f"{socket.gethostname()}:{os.getpid()}",
             batch=cfg.batch,
             lease_seconds=cfg.lease_seconds,

@@ -24,7 +24,7 @@ def _free_port() -> int:
 
 
 class Demo:
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, *extra: str) -> None:
         self.port, self.smsc_port = _free_port(), _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = tmp_path / "demo.log"
@@ -40,6 +40,7 @@ class Demo:
                 str(self.smsc_port),
                 "--data-dir",
                 str(tmp_path / "data"),
+                *extra,
             ],
             stdout=self.log.open("w"),
             stderr=subprocess.STDOUT,
@@ -143,3 +144,20 @@ def test_second_start_reuses_data(tmp_path: Path) -> None:
         assert fee.content.decode("gbk").startswith("id=999&")
     finally:
         second.stop()
+
+
+def test_config_file_gives_the_database_and_the_simulator_is_added(tmp_path: Path) -> None:
+    database = tmp_path / "elsewhere" / "from-config.db"
+    config = tmp_path / "hongyan.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{database}"\n', encoding="utf-8")
+    demo = Demo(tmp_path, "--config", str(config))
+    try:
+        sent = httpx.post(
+            f"{demo.base}/send/g70send.aspx",
+            data={"name": "demo", "pwd": "demo1234", "dst": "13800138000", "msg": "hi"},
+        )
+        assert "err=发送成功" in sent.content.decode("gbk")
+        assert "channels: simulator (SMSC simulator on 127.0.0.1:" in demo.output()
+        assert database.exists() and not (tmp_path / "data" / "hongyan.db").exists()
+    finally:
+        demo.stop()

@@ -12,10 +12,11 @@ import asyncio
 import hashlib
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from hongyan.cli.common import CommandError, run
+from hongyan.cli.common import CommandError, add_config_option, load_settings, run
 from hongyan.cli.serve import install_stop_signals
 from hongyan.config import (
     ChannelSettings,
@@ -33,7 +34,8 @@ ACCOUNT, PASSWORD, SERVICE_CODE = "demo", "demo1234", "1069000"
 
 def register(subparsers: Any) -> None:
     demo = subparsers.add_parser("demo", help="run the whole platform with a simulated carrier")
-    demo.add_argument("--port", type=int, default=8080, help="HTTP port (8080)")
+    add_config_option(demo)
+    demo.add_argument("--port", type=int, default=None, help="HTTP port (8080)")
     demo.add_argument("--smsc-port", type=int, default=2775, help="simulator SMPP port (2775)")
     demo.add_argument("--data-dir", default="hongyan-data", help="where data lives")
     demo.add_argument("--reset", action="store_true", help="start with empty data")
@@ -46,18 +48,37 @@ def demo_settings(data_dir: Path, port: int, smsc_port: int) -> Settings:
         database=DatabaseSettings(url=f"sqlite:///{data_dir / 'hongyan.db'}"),
         http=HttpSettings(host="127.0.0.1", port=port),
         security=SecuritySettings(key_file=str(data_dir / "secret.key")),
-        channels=(
-            ChannelSettings(
-                name="simulator",
-                protocol="simulator",
-                host="127.0.0.1",
-                port=smsc_port,
-                system_id="hongyan",
-                password="demo",
-            ),
-        ),
+        channels=(simulator_channel(smsc_port),),
         routes=(RouteSettings(prefix="", channels=("simulator",)),),
     )
+
+
+def simulator_channel(smsc_port: int) -> ChannelSettings:
+    return ChannelSettings(
+        name="simulator",
+        protocol="simulator",
+        host="127.0.0.1",
+        port=smsc_port,
+        system_id="hongyan",
+        password="demo",
+    )
+
+
+def settings_for(args: argparse.Namespace, data_dir: Path) -> Settings:
+    """The demo's own settings; with ``--config``, the file's, plus the simulator if it names
+    no channel (and ``--port`` when given)."""
+    if args.config is None:
+        return demo_settings(data_dir, args.port or 8080, args.smsc_port)
+    settings = load_settings(args)
+    if not settings.channels:
+        settings = replace(
+            settings,
+            channels=(simulator_channel(args.smsc_port),),
+            routes=(RouteSettings(prefix="", channels=("simulator",)),),
+        )
+    if args.port is not None:
+        settings = replace(settings, http=replace(settings.http, port=args.port))
+    return settings
 
 
 async def ensure_account(store: Store, port: int) -> None:
@@ -77,11 +98,15 @@ async def ensure_account(store: Store, port: int) -> None:
     )
 
 
-def banner(port: int, smsc_port: int) -> str:
+def banner(port: int, settings: Settings) -> str:
     base = f"http://127.0.0.1:{port}"
+    carriers = ", ".join(
+        f"{c.name} ({'SMSC simulator on ' if c.protocol == 'simulator' else ''}{c.host}:{c.port})"
+        for c in settings.channels
+    )
     md5 = hashlib.md5(PASSWORD.encode()).hexdigest().upper()
     return f"""
-hongyan demo is running: HTTP {base}, SMSC simulator on 127.0.0.1:{smsc_port}
+hongyan demo is running: HTTP {base}, channels: {carriers}
 account {ACCOUNT} / {PASSWORD}, service code {SERVICE_CODE}; pushes go to {base}/demo/…
 
   # HI8D international API (JSON)
@@ -112,8 +137,10 @@ def _demo(args: argparse.Namespace) -> int:
         data_dir.mkdir(parents=True, exist_ok=True)
         progress = None if args.quiet else Progress(sys.stdout, sys.stdout.isatty())
         partner = DemoPartner(progress)
+        settings = settings_for(args, data_dir)
+        port = settings.http.port
         platform = Platform(
-            demo_settings(data_dir, args.port, args.smsc_port),
+            settings,
             base_dir=data_dir,
             extra_routes=partner.routes(),
             observer=progress,
@@ -128,10 +155,10 @@ def _demo(args: argparse.Namespace) -> int:
             started.cancel()
             raise CommandError(f"the demo could not start: {runner.exception()}")
         assert platform.store is not None
-        await ensure_account(platform.store, args.port)
+        await ensure_account(platform.store, port)
         if progress is not None:
             progress.store = platform.store
-        print(banner(args.port, args.smsc_port), flush=True)
+        print(banner(port, settings), flush=True)
         await runner
         return 0
 

@@ -8,6 +8,8 @@ import contextlib
 import signal
 from typing import Any
 
+from hongyan.cli import common
+from hongyan.cli.common import add_config_option, load_settings
 from hongyan.simulator import MessageIdFormat, OutcomeMix, SmscSimulator
 
 
@@ -20,8 +22,9 @@ def register(subparsers: Any) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_config_option(parser)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=2775, help="SMPP port (0 = any free one)")
+    parser.add_argument("--port", type=int, default=None, help="SMPP port (0 = any free one)")
     parser.add_argument("--control-port", type=int, default=8775, help="HTTP control port")
     parser.add_argument("--no-control", action="store_true", help="no HTTP control endpoint")
     parser.add_argument("--dlr-delay", type=float, default=1.0, metavar="S")
@@ -42,9 +45,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def build(args: argparse.Namespace) -> SmscSimulator:
     credentials = dict(c.split(":", 1) for c in args.credential) if args.credential else None
+    port = args.port
+    if args.config is not None:  # stand in for the file's SMPP carriers
+        smpp = [c for c in load_settings(args).channels if c.protocol == "smpp"]
+        if credentials is None and smpp:
+            credentials = {c.system_id: c.password for c in smpp}
+        if port is None and smpp:
+            port = smpp[0].port
     return SmscSimulator(
         host=args.host,
-        port=args.port,
+        port=2775 if port is None else port,
         control_port=None if args.no_control else args.control_port,
         credentials=credentials,
         dlr_delay=args.dlr_delay,
@@ -56,7 +66,10 @@ def build(args: argparse.Namespace) -> SmscSimulator:
 
 
 def run(args: argparse.Namespace) -> int:
-    return asyncio.run(serve(build(args)))
+    async def action() -> int:
+        return await serve(build(args))
+
+    return common.run(action)
 
 
 async def serve(sim: SmscSimulator, ready: asyncio.Event | None = None) -> int:

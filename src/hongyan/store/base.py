@@ -6,9 +6,9 @@ never pay a database round trip per message. Times are aware UTC datetimes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from hongyan.core.accounts import Account, Limits
@@ -91,6 +91,86 @@ class MessageQuery:
     limit: int = 50
 
 
+# REST API (issue 9): message detail, API keys, idempotency keys
+
+
+@dataclass(frozen=True)
+class SegmentDetail:
+    seq: int
+    channel: str
+    carrier_id: str
+    outcome: str | None  # core.receipts.SegmentOutcome value once a receipt decided it
+    stat: str | None
+    error_code: str | None
+    done_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PushDetail:
+    id: int
+    kind: str  # "report" (status reports of a message)
+    state: str  # pending | delivered | abandoned
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    next_attempt_at: datetime | None  # None once delivered or abandoned
+    done_at: datetime | None
+
+
+@dataclass(frozen=True)
+class MessageDetail:
+    message: Message
+    segments: tuple[SegmentDetail, ...]  # by seq
+    pushes: tuple[PushDetail, ...]  # by id
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: int
+    account_id: int
+    label: str
+    prefix: str  # public part of the key (core.api_keys)
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None  # updated at most about once a minute
+
+
+@dataclass(frozen=True)
+class ApiKeyCredential:
+    """A key with its stored digest, for authentication only."""
+
+    key: ApiKey
+    key_hash: str
+
+
+@dataclass(frozen=True)
+class IdempotencyClaim:
+    """The right to answer one Idempotency-Key; ``token`` proves who holds it."""
+
+    account_id: int
+    key: str
+    token: str
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    status: int  # HTTP status
+    body: str  # JSON text
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    """A key somebody else holds or held: its request's fingerprint and answer (if any yet)."""
+
+    fingerprint: str
+    answer: StoredAnswer | None  # None while the first request is running
+    claimed_at: datetime
+
+
+class ClaimLost(Exception):
+    """The idempotency claim is no longer held (it went stale and was taken); nothing written."""
+
+
 class Store(Protocol):
     # lifecycle
     async def open(self) -> None: ...
@@ -166,3 +246,47 @@ class Store(Protocol):
             tuple[int, datetime | None, str]
         ] = (),  # (id, next time or None=give up, error)
     ) -> None: ...
+
+    # REST API (issue 9). Message detail: None when missing or another account's.
+    async def get_message_detail(
+        self, message_id: int, account_id: int | None = None
+    ) -> MessageDetail | None: ...
+    async def find_inbound(
+        self, account_id: int, before_id: int | None, limit: int
+    ) -> list[InboundMessage]: ...  # newest first, read or not; marks nothing
+    # API keys: the digest only (core.api_keys); Conflict when the prefix exists.
+    async def create_api_key(
+        self, account_id: int, label: str, prefix: str, key_hash: str
+    ) -> ApiKey: ...
+    async def list_api_keys(self, account_id: int) -> list[ApiKey]: ...  # revoked ones too
+    async def revoke_api_key(self, account_id: int, key_id: int) -> bool: ...  # False: not live
+    async def find_api_key(self, prefix: str) -> ApiKeyCredential | None: ...
+    async def touch_api_key(self, key_id: int, now: datetime) -> None: ...  # last_used_at
+    # Idempotency keys. ``claim`` returns None when the caller now holds the key (it was free,
+    # expired, or a claim with the same fingerprint older than ``stale`` and never answered —
+    # which means its request admitted nothing); otherwise the record that holds it.
+    async def claim_idempotency_key(
+        self,
+        claim: IdempotencyClaim,
+        fingerprint: str,
+        now: datetime,
+        *,
+        ttl: timedelta,
+        stale: timedelta,
+    ) -> IdempotencyRecord | None: ...
+    # admit (as ``admit``) and store the answer built from the ids, in one transaction, only
+    # while ``claim`` is held: ClaimLost (nothing written) otherwise.
+    async def admit_idempotent(
+        self,
+        claim: IdempotencyClaim,
+        messages: Sequence[NewMessage],
+        answer: Callable[[list[int]], StoredAnswer],
+    ) -> list[int]: ...
+    async def finish_idempotency_key(
+        self, claim: IdempotencyClaim, answer: StoredAnswer
+    ) -> bool: ...  # False: the claim was lost
+    async def release_idempotency_key(self, claim: IdempotencyClaim) -> None: ...
+    async def get_idempotency_key(
+        self, account_id: int, key: str, now: datetime
+    ) -> IdempotencyRecord | None: ...  # None when absent or expired
+    async def purge_idempotency_keys(self, now: datetime) -> int: ...  # expired ones

@@ -30,6 +30,7 @@ from hongyan.store import migrations, rows
 from hongyan.store import postgres_boxes as boxes
 from hongyan.store import postgres_queue as q
 from hongyan.store.base import AccountChanges, MessageQuery, NewAccount, ReceiptResult, StatusReport
+from hongyan.store.postgres_api import ApiVerbs
 
 T = TypeVar("T")
 MIGRATIONS_TABLE = (
@@ -45,7 +46,7 @@ def _numbered(where: str) -> str:
     return "".join(p + (f"${i + 1}" if i < len(parts) - 1 else "") for i, p in enumerate(parts))
 
 
-class PostgresStore:
+class PostgresStore(ApiVerbs):
     """``Store`` on PostgreSQL; ``url`` is a libpq-style ``postgresql://`` URL."""
 
     def __init__(

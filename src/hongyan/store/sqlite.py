@@ -38,6 +38,7 @@ from hongyan.store.base import (
     ReceiptResult,
     StatusReport,
 )
+from hongyan.store.sqlite_api import ApiVerbs
 from hongyan.store.sqlite_reads import Reads
 from hongyan.store.sqlite_writer import Writer, open_connection
 
@@ -72,7 +73,7 @@ def _upgrade(conn: sqlite3.Connection, now: datetime) -> list[str]:
     return names
 
 
-class SqliteStore(Reads):
+class SqliteStore(Reads, ApiVerbs):
     """``Store`` on SQLite; ``path`` is a file name or ``":memory:"``."""
 
     def __init__(self, path: str, *, clock: Clock = _utcnow) -> None:

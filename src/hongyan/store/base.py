@@ -6,7 +6,7 @@ never pay a database round trip per message. Times are aware UTC datetimes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -170,6 +170,56 @@ class IdempotencyRecord:
 class ClaimLost(Exception):
     """The idempotency claim is no longer held (it went stale and was taken); nothing written."""
 
+# channels (scale-out, issue 11): bind leases, pause, live bind state, cross-process wake-ups
+
+
+@dataclass(frozen=True)
+class BindState:
+    """What the dispatcher holding a bind slot publishes about it at each lease renewal."""
+
+    channel: str
+    slot: int
+    bound: bool = False
+    window_in_use: int = 0  # submit_sm awaiting their resp
+    submits: int = 0  # accepted by the carrier since this holder took the slot
+    errors: int = 0
+    throttles: int = 0
+    sends_per_second: float = 0.0  # over the last renewal interval
+    queue_depth: int = 0  # messages this holder claimed for the channel, not yet submitted
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class ChannelState:
+    """One bind slot's lease row and the state its holder last published (contract 4)."""
+
+    channel: str
+    slot: int
+    owner: str | None  # None: released or never held
+    lease_until: datetime | None
+    bound: bool
+    window_in_use: int
+    submits: int
+    errors: int
+    throttles: int
+    sends_per_second: float
+    queue_depth: int
+    last_error: str | None
+    paused: bool
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    """Cheap figures about the queue for metrics (see ``queue_stats``)."""
+
+    states: dict[MessageState, int]  # rows per state (PostgreSQL: planner estimate for finals)
+    due: int  # queued and due now (or claims whose lease ran out)
+    oldest_due_at: datetime | None  # due_at of the oldest of those
+    push_backlog: int  # pending pushes
+    push_retries: int  # pending pushes already tried at least once
+
+
 
 class Store(Protocol):
     # lifecycle
@@ -290,3 +340,40 @@ class Store(Protocol):
         self, account_id: int, key: str, now: datetime
     ) -> IdempotencyRecord | None: ...  # None when absent or expired
     async def purge_idempotency_keys(self, now: datetime) -> int: ...  # expired ones
+
+    # channels (scale-out, issue 11). Bind slot leases: ``acquire`` takes the listed slots that
+    # are free, released, expired (lease_until <= now) or already ``owner``'s, in one race-free
+    # statement, and returns the slots ``owner`` now holds; ``renew`` extends ``owner``'s slots
+    # (writing their published state) and returns the (channel, slot) pairs still held.
+    async def acquire_channel_slots(
+        self, channel: str, slots: Sequence[int], owner: str, now: datetime, ttl_seconds: float
+    ) -> list[int]: ...
+    async def renew_channel_slots(
+        self, owner: str, states: Sequence[BindState], now: datetime, ttl_seconds: float
+    ) -> list[tuple[str, int]]: ...
+    async def release_channel_slots(
+        self, owner: str, slots: Sequence[tuple[str, int]] | None = None  # None: all of them
+    ) -> int: ...
+    async def set_channel_paused(self, channel: str, paused: bool) -> None: ...
+    async def paused_channels(self) -> set[str]: ...
+    async def channel_states(self) -> list[ChannelState]: ...  # every lease row, by channel, slot
+    # ``claim_due`` limited to messages this dispatcher can send: ``routes`` are the routing
+    # table's (prefix, claimable) in order; a message's first matching route decides; a
+    # message no route matches is claimable (the dispatcher fails it: no route).
+    async def claim_due_routed(
+        self,
+        now: datetime,
+        limit: int,
+        lease_seconds: float,
+        owner: str,
+        routes: Sequence[tuple[str, bool]],
+    ) -> list[ClaimedMessage]: ...
+    # claimed messages back to queued, due as before, no attempt used (owner's claims only)
+    async def unclaim(self, message_ids: Sequence[int], owner: str) -> int: ...
+    async def queue_stats(self, now: datetime) -> QueueStats: ...
+    # Wake-ups between processes (PostgreSQL NOTIFY; SQLite: nothing, pollers poll). ``listen``
+    # returns a function that stops listening.
+    async def announce(self, topic: str) -> None: ...
+    async def listen(
+        self, topic: str, callback: Callable[[], None]
+    ) -> Callable[[], Awaitable[None]]: ...

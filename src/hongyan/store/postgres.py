@@ -31,6 +31,7 @@ from hongyan.store import postgres_boxes as boxes
 from hongyan.store import postgres_queue as q
 from hongyan.store.base import AccountChanges, MessageQuery, NewAccount, ReceiptResult, StatusReport
 from hongyan.store.postgres_api import ApiVerbs
+from hongyan.store.postgres_channels import Channels
 
 T = TypeVar("T")
 MIGRATIONS_TABLE = (
@@ -46,7 +47,7 @@ def _numbered(where: str) -> str:
     return "".join(p + (f"${i + 1}" if i < len(parts) - 1 else "") for i, p in enumerate(parts))
 
 
-class PostgresStore(ApiVerbs):
+class PostgresStore(ApiVerbs, Channels):
     """``Store`` on PostgreSQL; ``url`` is a libpq-style ``postgresql://`` URL."""
 
     def __init__(

@@ -7,7 +7,7 @@ answered; the store batches concurrent requests into one transaction (group comm
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -16,6 +16,11 @@ from hongyan.core.admission import Admission, SendRequest, admit, normalize_all,
 from hongyan.core.errors import InsufficientBalance, Refusal
 from hongyan.services.timing import utcnow
 from hongyan.store.base import Store
+
+
+# Commits an admission's messages in place of ``Store.admit`` (the REST API's Idempotency-Key
+# writes its answer in the same transaction); returns their ids, raises InsufficientBalance.
+AdmitHook = Callable[[Account, Admission], Awaitable[list[int]]]
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,9 @@ class Sender:
     async def banned_words(self) -> tuple[str, ...]:
         return await self._banned.get()
 
-    async def send(self, account: Account, request: SendRequest) -> SendOutcome:
+    async def send(
+        self, account: Account, request: SendRequest, *, admit: AdmitHook | None = None
+    ) -> SendOutcome:
         if not self._rate.allow(account):
             return SendOutcome(refuse(request, Refusal.RATE_LIMITED), ())
         if account.active and len(request.recipients) > account.limits.max_recipients:
@@ -120,7 +127,10 @@ class Sender:
         if admission.refusal is not None or not admission.messages:
             return SendOutcome(admission, ())
         try:
-            ids = await self._store.admit(account.id, admission.messages)
+            if admit is None:
+                ids = await self._store.admit(account.id, admission.messages)
+            else:
+                ids = await admit(account, admission)
         except InsufficientBalance:
             return SendOutcome(refuse(request, Refusal.INSUFFICIENT_BALANCE), ())
         self._on_admitted(account, tuple(ids))

@@ -103,7 +103,7 @@ class Sender:
         return await self._banned.get()
 
     async def send(
-        self, account: Account, request: SendRequest, *, admit: AdmitHook | None = None
+        self, account: Account, request: SendRequest, *, commit: AdmitHook | None = None
     ) -> SendOutcome:
         if not self._rate.allow(account):
             return SendOutcome(refuse(request, Refusal.RATE_LIMITED), ())
@@ -127,10 +127,10 @@ class Sender:
         if admission.refusal is not None or not admission.messages:
             return SendOutcome(admission, ())
         try:
-            if admit is None:
+            if commit is None:
                 ids = await self._store.admit(account.id, admission.messages)
             else:
-                ids = await admit(account, admission)
+                ids = await commit(account, admission)
         except InsufficientBalance:
             return SendOutcome(refuse(request, Refusal.INSUFFICIENT_BALANCE), ())
         self._on_admitted(account, tuple(ids))

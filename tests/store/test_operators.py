@@ -35,6 +35,8 @@ async def test_operators_are_unique_and_change(store: Store) -> None:
     changed = await store.update_operator("alice", OperatorChanges(password_hash="hash-4"))
     assert changed.password_hash == "hash-4" and not changed.active
     assert await store.get_operator("alice") == changed
+    assert await store.get_operator_by_id(changed.id) == changed
+    assert await store.get_operator_by_id(changed.id + 100) is None
     assert await store.get_operator("nobody") is None
     with pytest.raises(NotFound):
         await store.update_operator("nobody", OperatorChanges(active=True))

@@ -22,6 +22,7 @@ from hongyan.core.messages import (
     SubmitRetry,
     SubmitSuccess,
 )
+from hongyan.core.operators import AuditAction, AuditEntry, NewAuditEntry, Operator
 from hongyan.core.pushes import PushJob
 from hongyan.core.receipts import ReceiptRecord
 
@@ -89,6 +90,22 @@ class MessageQuery:
     until: datetime | None = None
     before_id: int | None = None  # cursor: only ids below this
     limit: int = 50
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    operator: str | None = None  # exact name
+    target: str | None = None  # any part of the target, e.g. "acme" finds "account:acme"
+    before_id: int | None = None  # cursor: only ids below this
+    limit: int = 50
+
+
+@dataclass(frozen=True)
+class OperatorChanges:
+    """Fields to change; ``None`` leaves a field as it is."""
+
+    password_hash: str | None = None
+    active: bool | None = None
 
 
 # REST API (issue 9): message detail, API keys, idempotency keys
@@ -170,6 +187,7 @@ class IdempotencyRecord:
 class ClaimLost(Exception):
     """The idempotency claim is no longer held (it went stale and was taken); nothing written."""
 
+
 # channels (scale-out, issue 11): bind leases, pause, live bind state, cross-process wake-ups
 
 
@@ -218,7 +236,6 @@ class QueueStats:
     oldest_due_at: datetime | None  # due_at of the oldest of those
     push_backlog: int  # pending pushes
     push_retries: int  # pending pushes already tried at least once
-
 
 
 class Store(Protocol):
@@ -296,6 +313,29 @@ class Store(Protocol):
             tuple[int, datetime | None, str]
         ] = (),  # (id, next time or None=give up, error)
     ) -> None: ...
+
+    # operators and the audit log (console). The *_audited verbs make an account change and
+    # write its audit entry (only the fields that changed, before and after) in one transaction.
+    async def create_operator(self, name: str, password_hash: str) -> Operator: ...  # Conflict
+    async def get_operator(self, name: str) -> Operator | None: ...
+    async def get_operator_by_id(self, operator_id: int) -> Operator | None: ...
+    async def list_operators(self) -> list[Operator]: ...
+    async def update_operator(
+        self, name: str, changes: OperatorChanges
+    ) -> Operator: ...  # NotFound
+    async def record_audit(self, entry: NewAuditEntry) -> AuditEntry: ...
+    async def find_audit(self, query: AuditQuery) -> list[AuditEntry]: ...  # newest first
+    async def create_account_audited(self, account: NewAccount, audit: AuditAction) -> Account: ...
+    async def update_account_audited(
+        self, name: str, changes: AccountChanges, audit: AuditAction
+    ) -> Account: ...
+    async def adjust_balance_audited(
+        self, name: str, delta: int, note: str, audit: AuditAction
+    ) -> Account: ...
+    # seconds from a message's first recorded submit_sm_resp to the recording of the receipt
+    # that finished it, per channel, for messages finished since ``since`` among the newest
+    # ``scan`` message ids (a bound on the work, not a sample of the result)
+    async def receipt_latencies(self, since: datetime, scan: int) -> dict[str, list[float]]: ...
 
     # REST API (issue 9). Message detail: None when missing or another account's.
     async def get_message_detail(

@@ -32,6 +32,7 @@ from hongyan.store import postgres_queue as q
 from hongyan.store.base import AccountChanges, MessageQuery, NewAccount, ReceiptResult, StatusReport
 from hongyan.store.postgres_api import ApiVerbs
 from hongyan.store.postgres_channels import Channels
+from hongyan.store.postgres_operators import PostgresOperators
 
 T = TypeVar("T")
 MIGRATIONS_TABLE = (
@@ -47,7 +48,7 @@ def _numbered(where: str) -> str:
     return "".join(p + (f"${i + 1}" if i < len(parts) - 1 else "") for i, p in enumerate(parts))
 
 
-class PostgresStore(ApiVerbs, Channels):
+class PostgresStore(PostgresOperators, ApiVerbs, Channels):
     """``Store`` on PostgreSQL; ``url`` is a libpq-style ``postgresql://`` URL."""
 
     def __init__(

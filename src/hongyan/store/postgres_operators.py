@@ -72,6 +72,10 @@ class PostgresOperators:
         row = await self._row("SELECT * FROM operators WHERE name = $1", name)
         return audit_rows.operator(row) if row else None
 
+    async def get_operator_by_id(self, operator_id: int) -> Operator | None:
+        row = await self._row("SELECT * FROM operators WHERE id = $1", operator_id)
+        return audit_rows.operator(row) if row else None
+
     async def list_operators(self) -> list[Operator]:
         found = await self._fetch("SELECT * FROM operators ORDER BY name")
         return [audit_rows.operator(r) for r in found]

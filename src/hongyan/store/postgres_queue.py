@@ -165,9 +165,10 @@ async def record_submits(
         for seq, cid in enumerate(s.carrier_ids)
     ]
     await con.execute(
-        "INSERT INTO segments (message_id, seq, channel, carrier_id)"
-        " SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[])",
+        "INSERT INTO segments (message_id, seq, channel, carrier_id, submitted_at)"
+        " SELECT *, $5::timestamptz FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[])",
         *([seg[i] for seg in segments] for i in range(4)),
+        now,
     )
     await con.execute(
         "UPDATE messages m SET state = 'queued', due_at = u.due_at, attempts = attempts + 1,"

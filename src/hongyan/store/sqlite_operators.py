@@ -67,6 +67,14 @@ class Operators:
         )
         return audit_rows.operator(row) if row else None
 
+    async def get_operator_by_id(self, operator_id: int) -> Operator | None:
+        row = await self._read(
+            lambda conn: conn.execute(
+                "SELECT * FROM operators WHERE id = ?", (operator_id,)
+            ).fetchone()
+        )
+        return audit_rows.operator(row) if row else None
+
     async def list_operators(self) -> list[Operator]:
         found = await self._read(
             lambda conn: conn.execute("SELECT * FROM operators ORDER BY name").fetchall()

@@ -144,8 +144,11 @@ def record_submits(
         for s in ok
         for seq, cid in enumerate(s.carrier_ids)
     ]
+    stamp = iso(now)
     conn.executemany(
-        "INSERT INTO segments (message_id, seq, channel, carrier_id) VALUES (?, ?, ?, ?)", segments
+        "INSERT INTO segments (message_id, seq, channel, carrier_id, submitted_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [(*segment, stamp) for segment in segments],
     )
     conn.executemany(
         "UPDATE messages SET state = 'queued', due_at = ?, attempts = attempts + 1,"

@@ -164,6 +164,34 @@ CREATE TABLE outbox (
 
 CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE state = 'pending';
 
+-- 0002_operators
+
+-- Operators sign in to the console; they are not partner accounts and cannot use the APIs.
+CREATE TABLE operators (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL
+);
+
+-- One row per operator action: who (name, kept as text so history outlives the operator),
+-- what, on what target, and the changed fields before and after (JSON objects or NULL).
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    operator TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    before TEXT,
+    after TEXT,
+    created_at TEXT NOT NULL
+);
+
+CREATE INDEX audit_log_operator ON audit_log (operator, id);
+
+-- NULL for segments sent before this migration.
+ALTER TABLE segments ADD COLUMN submitted_at TEXT;
+
 -- REST API (/api/v1): API keys and Idempotency-Key records; an index for message detail.
 
 -- The key itself is never stored: only its digest (core/api_keys.py). prefix is the public

@@ -10,6 +10,7 @@ import dataclasses
 import os
 import tomllib
 import typing
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,8 @@ class DispatcherSettings:
     validity_hours: float = 48.0  # default message validity
     max_in_flight: int = 2000  # messages being submitted at once, all channels
     retry_seconds: float = 5.0  # first retry after a temporary error; doubles per attempt
+    bind_lease_seconds: float = 10.0  # a dead dispatcher's binds are taken over after this
+    bind_renew_seconds: float = 2.0  # bind leases renewed (and bind state published) this often
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,37 @@ class NotifierSettings:
     concurrency: int = 64
     batch: int = 200
     timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class AdminSettings:
+    """The web back office (partner portal and operator console)."""
+
+    timezone: str = "Asia/Shanghai"  # times are shown in this IANA zone; days start here
+    session_hours: float = 12.0  # a sign-in lasts this long
+    secure_cookies: str = "auto"  # auto (when the request is https) | always | never
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    """Prometheus metrics: ``/metrics`` on the API port, or a listener of their own."""
+
+    port: int = 0  # 0: no listener of their own (processes with the api role serve /metrics)
+    host: str = "127.0.0.1"
+    allow: tuple[str, ...] = (
+        "127.0.0.0/8",
+        "::1/128",
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "fc00::/7",
+    )  # CIDRs that may read /metrics on the API port
+
+
+@dataclass(frozen=True)
+class LoggingSettings:
+    level: str = "info"  # debug | info | warning | error
+    format: str = "auto"  # auto (JSON unless stderr is a terminal) | json | text
 
 
 @dataclass(frozen=True)
@@ -84,6 +118,9 @@ class Settings:
     security: SecuritySettings = field(default_factory=SecuritySettings)
     dispatcher: DispatcherSettings = field(default_factory=DispatcherSettings)
     notifier: NotifierSettings = field(default_factory=NotifierSettings)
+    admin: AdminSettings = field(default_factory=AdminSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
     channels: tuple[ChannelSettings, ...] = ()
     routes: tuple[RouteSettings, ...] = ()
 
@@ -91,8 +128,20 @@ class Settings:
 _CHOICES = {
     "channels.protocol": ("smpp", "cmpp", "simulator"),
     "channels.bind": ("transceiver", "transmitter+receiver"),
+    "admin.secure_cookies": ("auto", "always", "never"),
+    "logging.level": ("debug", "info", "warning", "error"),
+    "logging.format": ("auto", "json", "text"),
 }
-_SECTIONS = ("database", "http", "security", "dispatcher", "notifier")
+_SECTIONS = (
+    "database",
+    "http",
+    "security",
+    "dispatcher",
+    "notifier",
+    "admin",
+    "metrics",
+    "logging",
+)
 
 
 def _describe(tp: Any) -> str:
@@ -184,6 +233,21 @@ def _check_topology(settings: Settings) -> None:
         for channel_name in route.channels:
             if channel_name not in names:
                 raise ConfigError(f"routes[{i}].channels: no channel is named {channel_name!r}")
+    try:
+        zoneinfo.ZoneInfo(settings.admin.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"admin.timezone: expected an IANA time zone like Asia/Shanghai,"
+            f" got {settings.admin.timezone!r}"
+        ) from None
+    if settings.admin.session_hours <= 0:
+        raise ConfigError("admin.session_hours: expected a number above 0")
+    leases = settings.dispatcher
+    if leases.bind_renew_seconds <= 0 or leases.bind_lease_seconds < 2 * leases.bind_renew_seconds:
+        raise ConfigError(
+            "dispatcher.bind_lease_seconds: expected at least twice dispatcher.bind_renew_seconds"
+            f" ({leases.bind_renew_seconds:g}), got {leases.bind_lease_seconds:g}"
+        )
     for i, channel in enumerate(settings.channels):
         for key in ("window", "binds"):
             if getattr(channel, key) < 1:

@@ -237,6 +237,7 @@ SECTIONS: dict[str, type[Any]] = {
     "[security]": config.SecuritySettings,
     "[dispatcher]": config.DispatcherSettings,
     "[notifier]": config.NotifierSettings,
+    "[admin]": config.AdminSettings,
     "[[channels]]": config.ChannelSettings,
     "[[routes]]": config.RouteSettings,
 }

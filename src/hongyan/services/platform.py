@@ -24,6 +24,7 @@ import httpx
 import uvicorn
 from starlette.routing import BaseRoute
 
+from hongyan.admin import routes as back_office  # the one upward import: contract 5
 from hongyan.config import Settings
 from hongyan.core.accounts import Account
 from hongyan.core.messages import SubmitSuccess
@@ -93,6 +94,9 @@ class Platform:
     observer: Observer | None = None
     simulator_factory: SimulatorFactory | None = None
     tuning: Tuning = field(default_factory=Tuning)
+    owner: str = field(default_factory=new_owner)  # this process in bind leases and claims
+    leases: BindLeases | None = None
+    _announcers: list[wakeups.Announcer] = field(default_factory=list)
 
     async def run(self, stop: asyncio.Event) -> None:
         store = self.store = connect(self.settings.database.url)
@@ -107,6 +111,8 @@ class Platform:
                 if self.server is not None:
                     self.server.should_exit = True
                 await asyncio.gather(*tasks, return_exceptions=True)
+                for announcer in self._announcers:
+                    await announcer.close()
         finally:
             await store.close()
 
@@ -116,6 +122,8 @@ class Platform:
         tasks: list[asyncio.Task[None]] = []
         if "notifier" in self.roles:
             tasks.append(asyncio.create_task(await self._notifier(stack, store, key, stop)))
+            assert self.notifier is not None
+            stack.push_async_callback(await store.listen(wakeups.OUTBOX, self.notifier.wake))
         if "dispatcher" in self.roles:
             tasks += await self._dispatcher(store, stop)
         if "api" in self.roles:
@@ -148,23 +156,49 @@ class Platform:
 
     async def _dispatcher(self, store: Store, stop: asyncio.Event) -> list[asyncio.Task[None]]:
         cfg = self.settings.dispatcher
-        notifier = self.notifier
-        observer = self.observer
+        notifier, observer = self.notifier, self.observer
         self.sink = DeliverySink(
             store=store,
-            on_committed=notifier.wake if notifier else lambda: None,
+            on_committed=notifier.wake if notifier else self._announcer(store, wakeups.OUTBOX),
             on_finished=observer.finished if observer else lambda ids: None,
             pending_receipt_ttl=self.tuning.pending_receipt_ttl,
         )
         sink_stop = asyncio.Event()
         sink_task = asyncio.create_task(self.sink.run(sink_stop))
-        self.channels = ChannelSet(
-            self.settings.channels,
-            self.sink,
-            self.simulator_factory,
-            self.tuning.connector_options,
+        channels = self.channels = ChannelSet(
+            self.settings.channels, self.sink, self.simulator_factory, self.tuning.connector_options
         )
-        await self.channels.start()
+        await channels.start()
+        dispatcher = self.dispatcher = self._make_dispatcher(store, channels)
+        leases = self.leases = BindLeases(
+            store=store,
+            channels=channels,
+            owner=self.owner,
+            renew_seconds=cfg.bind_renew_seconds,
+            ttl_seconds=cfg.bind_lease_seconds,
+            on_change=dispatcher.wake,
+        )
+        await leases.round()  # bind what is free before claiming anything
+        await channels.wait_started()
+        leases_stop = asyncio.Event()
+        leases_task = asyncio.create_task(leases.run(leases_stop))
+        unlisten = await store.listen(wakeups.DUE, dispatcher.wake)
+
+        async def run_dispatcher() -> None:
+            try:
+                await dispatcher.run(stop)
+            finally:
+                await unlisten()
+                leases_stop.set()
+                await leases_task  # unbind (receipts in flight answered first), release slots
+                await channels.stop()
+                sink_stop.set()
+                await sink_task
+
+        return [asyncio.create_task(run_dispatcher())]
+
+    def _make_dispatcher(self, store: Store, channels: ChannelSet) -> Dispatcher:
+        cfg, observer = self.settings.dispatcher, self.observer
         router = Router(Route(r.prefix, r.channels) for r in self.settings.routes)
         for index, route in router.unreachable():
             log.warning(
@@ -172,11 +206,11 @@ class Platform:
                 index,
                 route.prefix,
             )
-        self.dispatcher = Dispatcher(
+        return Dispatcher(
             store=store,
-            channels=self.channels.by_name,
+            channels=channels.by_name,
             router=router,
-            owner=f"{socket.gethostname()}:{os.getpid()}",
+            owner=self.owner,
             batch=cfg.batch,
             lease_seconds=cfg.lease_seconds,
             max_in_flight=cfg.max_in_flight,
@@ -184,18 +218,13 @@ class Platform:
             or SubmitRetryPolicy(first_delay=timedelta(seconds=cfg.retry_seconds)),
             poll_seconds=self.tuning.dispatcher_poll_seconds,
             on_submitted=observer.submitted if observer else lambda success: None,
+            serving=channels.serving,
         )
-        dispatcher, channels = self.dispatcher, self.channels
 
-        async def run_dispatcher() -> None:
-            try:
-                await dispatcher.run(stop)
-            finally:
-                await channels.stop()  # unbind: receipts still in flight get answered first
-                sink_stop.set()
-                await sink_task
-
-        return [asyncio.create_task(run_dispatcher())]
+    def _announcer(self, store: Store, topic: str) -> wakeups.Announcer:
+        announcer = wakeups.Announcer(store, topic)
+        self._announcers.append(announcer)
+        return announcer
 
     def _api(self, store: Store, key: bytes) -> Coroutine[Any, Any, None]:
         http = self.settings.http
@@ -210,7 +239,7 @@ class Platform:
             ),
             trusted_proxies=http.trusted_proxies,
         )
-        app = create_app(self.context, self.extra_routes)
+        app = create_app(self.context, [*self.extra_routes, *back_office(self.settings, key)])
         config = uvicorn.Config(
             app,
             host=http.host,
@@ -228,6 +257,8 @@ class Platform:
     def _admitted(self, account: Account, ids: tuple[int, ...]) -> None:
         if self.dispatcher is not None:
             self.dispatcher.wake()
+        elif self._wake_dispatchers is not None:
+            self._wake_dispatchers()
         if self.observer is not None:
             self.observer.accepted(account, ids)
 

@@ -238,6 +238,60 @@ class QueueStats:
     push_retries: int  # pending pushes already tried at least once
 
 
+# back office (issue 8): figures for the portal's and the console's overviews
+
+_DELIVERED = frozenset({MessageState.DELIVERED})
+_NOT_DELIVERED = frozenset(
+    {
+        MessageState.UNDELIVERABLE,
+        MessageState.EXPIRED,
+        MessageState.FAILED,
+        MessageState.REJECTED,
+        MessageState.CANCELLED,
+    }
+)
+
+
+@dataclass(frozen=True)
+class MessageTotals:
+    """Messages created since a time, by state, and the segments they count."""
+
+    counts: dict[MessageState, int]
+    segments: int
+
+    @property
+    def sent(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def delivered(self) -> int:
+        return sum(n for s, n in self.counts.items() if s in _DELIVERED)
+
+    @property
+    def failed(self) -> int:
+        """Final without delivery: undeliverable, expired, failed, rejected, cancelled."""
+        return sum(n for s, n in self.counts.items() if s in _NOT_DELIVERED)
+
+    @property
+    def pending(self) -> int:
+        """Not final yet: queued, being submitted, or waiting for a receipt."""
+        return self.sent - self.delivered - self.failed
+
+    @property
+    def delivery_rate(self) -> float | None:
+        """Delivered among the messages that reached an outcome; None when none has."""
+        finished = self.delivered + self.failed
+        return self.delivered / finished if finished else None
+
+
+@dataclass(frozen=True)
+class SeriesBucket:
+    """Messages created in ``[start, start + bucket)``, by state (buckets with none omitted)."""
+
+    start: datetime
+    totals: MessageTotals
+
+
 class Store(Protocol):
     # lifecycle
     async def open(self) -> None: ...
@@ -417,3 +471,10 @@ class Store(Protocol):
     async def listen(
         self, topic: str, callback: Callable[[], None]
     ) -> Callable[[], Awaitable[None]]: ...
+
+    # back office (issue 8). account_id None = every account. Buckets start at multiples of
+    # ``bucket_seconds`` since the Unix epoch (UTC), oldest first.
+    async def message_totals(self, account_id: int | None, since: datetime) -> MessageTotals: ...
+    async def message_series(
+        self, account_id: int | None, since: datetime, bucket_seconds: int
+    ) -> list[SeriesBucket]: ...

@@ -33,6 +33,7 @@ from hongyan.store.base import AccountChanges, MessageQuery, NewAccount, Receipt
 from hongyan.store.postgres_api import ApiVerbs
 from hongyan.store.postgres_channels import Channels
 from hongyan.store.postgres_operators import PostgresOperators
+from hongyan.store.postgres_portal import PostgresPortalReads
 
 T = TypeVar("T")
 MIGRATIONS_TABLE = (
@@ -48,7 +49,7 @@ def _numbered(where: str) -> str:
     return "".join(p + (f"${i + 1}" if i < len(parts) - 1 else "") for i, p in enumerate(parts))
 
 
-class PostgresStore(PostgresOperators, ApiVerbs, Channels):
+class PostgresStore(PostgresOperators, ApiVerbs, Channels, PostgresPortalReads):
     """``Store`` on PostgreSQL; ``url`` is a libpq-style ``postgresql://`` URL."""
 
     def __init__(

@@ -41,6 +41,7 @@ from hongyan.store.base import (
 from hongyan.store.sqlite_api import ApiVerbs
 from hongyan.store.sqlite_channels import Channels
 from hongyan.store.sqlite_operators import Operators
+from hongyan.store.sqlite_portal import PortalReads
 from hongyan.store.sqlite_reads import Reads
 from hongyan.store.sqlite_writer import Writer, open_connection
 
@@ -75,7 +76,7 @@ def _upgrade(conn: sqlite3.Connection, now: datetime) -> list[str]:
     return names
 
 
-class SqliteStore(Reads, Operators, ApiVerbs, Channels):
+class SqliteStore(Reads, Operators, ApiVerbs, Channels, PortalReads):
     """``Store`` on SQLite; ``path`` is a file name or ``":memory:"``."""
 
     def __init__(self, path: str, *, clock: Clock = _utcnow) -> None:

@@ -253,3 +253,8 @@ CREATE TABLE channel_controls (
     paused INTEGER NOT NULL DEFAULT 0,
     updated_at TEXT NOT NULL
 ) WITHOUT ROWID;
+
+-- Back office (0005): figures since a time, inbound lists.
+CREATE INDEX messages_account_created ON messages (account_id, created_at);
+CREATE INDEX messages_created ON messages (created_at);
+CREATE INDEX inbound_account ON inbound (account_id, id);

@@ -5,9 +5,9 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
 
-from hongyan.services.api import hi8d_routes, qxt_routes
+from hongyan.services.api import hi8d_routes, qxt_routes, rest
 from hongyan.services.api.context import ApiContext
 
 
@@ -19,6 +19,7 @@ def create_app(context: ApiContext, extra_routes: list[BaseRoute] | None = None)
     routes: list[BaseRoute] = [
         Route("/servlet/gateway.php", hi8d_routes.gateway, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
+        Mount(rest.PREFIX, app=rest.application(context)),
     ]
     routes += qxt_routes.routes()
     app = Starlette(routes=routes + (extra_routes or []))

@@ -5,6 +5,11 @@ so a verified credential is cached under a keyed hash of what was presented (nev
 itself) for a short time, together with the stored hash it was checked against: a password
 change replaces the stored hash and so invalidates the entry at once. Accounts are re-read
 from the store at most every ``account_ttl`` seconds.
+
+REST API keys (``hy_<prefix>_<secret>``) need no slow hash (see ``core.api_keys``): their row
+and account are cached by prefix for ``account_ttl`` seconds, so a key revoked in any process
+stops working within that time (at once in the process that revoked it, via ``forget_key``).
+Their ``last_used_at`` is written at most once per ``touch_interval`` per key.
 """
 
 from __future__ import annotations
@@ -15,15 +20,25 @@ import hmac
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from hongyan.core.accounts import Account, md5_hex, verify_md5
+from hongyan.core.api_keys import matches, parse_key
 from hongyan.core.errors import Refusal
-from hongyan.store.base import Store
+from hongyan.services.timing import utcnow
+from hongyan.store.base import ApiKey, ApiKeyCredential, Store
 
 
 @dataclass(frozen=True)
 class AuthResult:
     account: Account | None
+    refusal: Refusal | None
+
+
+@dataclass(frozen=True)
+class KeyAuthResult:
+    account: Account | None
+    key: ApiKey | None
     refusal: Refusal | None
 
 
@@ -38,6 +53,8 @@ class Authenticator:
         account_ttl: float = 1.0,
         max_failures: int = 10,
         failure_window: float = 60.0,
+        clock: Callable[[], datetime] = utcnow,
+        touch_interval: float = 60.0,
     ) -> None:
         self._store = store
         self._key = server_key
@@ -49,6 +66,11 @@ class Authenticator:
         self._credentials: dict[bytes, tuple[str, float]] = {}  # key → (stored hash, expiry)
         self._accounts: dict[str, tuple[Account | None, float]] = {}
         self._failures: dict[str, list[float]] = {}
+        self._clock = clock
+        self._touch_interval = touch_interval
+        # prefix → (key row, its account, expiry); key id → when last_used_at was last written
+        self._keys: dict[str, tuple[ApiKeyCredential | None, Account | None, float]] = {}
+        self._touched: dict[int, float] = {}
 
     async def account(self, name: str) -> Account | None:
         cached = self._accounts.get(name)
@@ -64,6 +86,54 @@ class Authenticator:
     def forget(self, name: str) -> None:
         """Drop what is cached for an account (after a password or setting change)."""
         self._accounts.pop(name, None)
+        self._keys = {p: e for p, e in self._keys.items() if e[1] is None or e[1].name != name}
+
+    def forget_key(self, prefix: str) -> None:
+        """Drop a cached API key (after revoking it)."""
+        self._keys.pop(prefix, None)
+
+    async def check_api_key(self, presented: str, address: str | None) -> KeyAuthResult:
+        if self._throttled(address):
+            return KeyAuthResult(None, None, Refusal.TOO_MANY_ATTEMPTS)
+        parsed = parse_key(presented)
+        credential, account = await self._key_entry(parsed.prefix) if parsed else (None, None)
+        if (
+            parsed is None
+            or credential is None
+            or account is None
+            or credential.key.revoked_at is not None
+            or not matches(credential.key_hash, parsed)
+        ):
+            self._fail(address)
+            return KeyAuthResult(None, None, Refusal.BAD_PASSWORD)
+        if not account.allows_address(address):
+            return KeyAuthResult(account, credential.key, Refusal.IP_NOT_ALLOWED)
+        if not account.active:
+            return KeyAuthResult(account, credential.key, Refusal.ACCOUNT_STOPPED)
+        await self._touch(credential.key)
+        return KeyAuthResult(account, credential.key, None)
+
+    async def _key_entry(self, prefix: str) -> tuple[ApiKeyCredential | None, Account | None]:
+        now = self._now()
+        cached = self._keys.get(prefix)
+        if cached is not None and cached[2] > now:
+            return cached[0], cached[1]
+        credential = await self._store.find_api_key(prefix)
+        account = None
+        if credential is not None:
+            account = await self._store.get_account_by_id(credential.key.account_id)
+        if len(self._keys) > 10_000:
+            self._keys = {k: v for k, v in self._keys.items() if v[2] > now}
+        self._keys[prefix] = (credential, account, now + self._account_ttl)
+        return credential, account
+
+    async def _touch(self, key: ApiKey) -> None:
+        now = self._now()
+        last = self._touched.get(key.id)
+        if last is not None and now - last < self._touch_interval:
+            return
+        self._touched[key.id] = now
+        await self._store.touch_api_key(key.id, self._clock())
 
     async def check_password(self, name: str, password: str, address: str | None) -> AuthResult:
         return await self.check_md5(name, md5_hex(password), address)

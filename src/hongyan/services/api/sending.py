@@ -17,7 +17,6 @@ from hongyan.core.errors import InsufficientBalance, Refusal
 from hongyan.services.timing import utcnow
 from hongyan.store.base import Store
 
-
 # Commits an admission's messages in place of ``Store.admit`` (the REST API's Idempotency-Key
 # writes its answer in the same transaction); returns their ids, raises InsufficientBalance.
 AdmitHook = Callable[[Account, Admission], Awaitable[list[int]]]

@@ -13,6 +13,7 @@ from hongyan import __version__
 COMMAND_MODULES = (
     "hongyan.cli.db",
     "hongyan.cli.accounts",
+    "hongyan.cli.api_keys",
     "hongyan.cli.operators",
     "hongyan.cli.lists",
     "hongyan.cli.simulator",

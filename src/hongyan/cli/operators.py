@@ -12,6 +12,7 @@ from typing import Any
 from hongyan.cli.common import CommandError, add_config_option, print_json, with_store
 from hongyan.core.accounts import hash_password
 from hongyan.core.operators import (
+    COMMAND_LINE,
     HIDDEN,
     NewAuditEntry,
     Operator,
@@ -19,8 +20,6 @@ from hongyan.core.operators import (
     operator_password_problem,
 )
 from hongyan.store.base import OperatorChanges, Store
-
-CLI_OPERATOR = "(command line)"
 
 
 def register(subparsers: Any) -> None:
@@ -60,7 +59,7 @@ def _checked_hash(password: str) -> str:
 
 
 async def _audit(store: Store, action: str, name: str, before: Any, after: Any) -> None:
-    await store.record_audit(NewAuditEntry(CLI_OPERATOR, action, f"operator:{name}", before, after))
+    await store.record_audit(NewAuditEntry(COMMAND_LINE, action, f"operator:{name}", before, after))
 
 
 async def _get(store: Store, name: str) -> Operator:

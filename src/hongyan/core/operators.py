@@ -19,6 +19,7 @@ from hongyan.core.accounts import Account
 OPERATOR_NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 MIN_OPERATOR_PASSWORD = 8  # console access is worth more than one partner's API access
 HIDDEN = "(changed)"  # what the audit log says of a password instead of any form of it
+COMMAND_LINE = "(command line)"  # who `hongyan operator …` is recorded as (no operator's name)
 
 JsonObject = dict[str, Any]
 

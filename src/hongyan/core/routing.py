@@ -22,6 +22,10 @@ class Router:
     def __init__(self, routes: Iterable[Route]) -> None:
         self._routes = tuple(routes)
 
+    @property
+    def routes(self) -> tuple[Route, ...]:
+        return self._routes
+
     def channels_for(self, recipient: str) -> tuple[str, ...]:
         for route in self._routes:
             if recipient.startswith(route.prefix):

@@ -1,14 +1,26 @@
 """Channels: the configured carrier connections, as the dispatcher sees them.
 
-Each ``[[channels]]`` entry becomes an SMPP connector (its binds, window and rate) wrapped so
-the dispatcher can hand it a claimed message and get carrier ids or a classified error back.
-Receipts and inbound messages the connector receives go to the delivery sink as core records.
+Each ``[[channels]]`` entry becomes an ``SmppChannel`` that runs one SMPP connector (one bind:
+a transceiver, or a transmitter + receiver pair) per bind *slot* this process holds. Which slots
+it holds is decided by the bind leases (``services/leases.py``): with several dispatchers, each
+channel's ``binds`` slots are spread over them and no carrier ever sees more than ``binds``
+sessions. The channel's ``tps`` is split evenly over its slots, so the limit holds across
+processes too. The dispatcher hands a claimed message to the channel, which submits it on its
+least busy bind and gives carrier ids or a classified error back. Receipts and inbound messages
+any bind receives go to the delivery sink as core records (the store matches a receipt to its
+message whichever process submitted it).
+
 ``protocol = "simulator"`` runs the built-in SMSC simulator in this process on the channel's
 host and port and binds to it over real SMPP, for demos and trials.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -30,12 +42,27 @@ from hongyan.services.connectors.smpp_types import (
 from hongyan.services.deliveries import DeliverySink
 from hongyan.services.dispatcher import ChannelResult
 from hongyan.simulator import SmscSimulator
+from hongyan.store.base import BindState
 
+log = logging.getLogger(__name__)
 SimulatorFactory = Callable[[ChannelSettings], SmscSimulator]
+# (channel, seconds from submit_sm_resp to its receipt): fed to metrics
+ReceiptLatency = Callable[[str, float], None]
+_REMEMBERED = 100_000  # carrier ids kept for the receipt latency (oldest forgotten first)
 
 
 def default_simulator(channel: ChannelSettings) -> SmscSimulator:
     return SmscSimulator(host=channel.host, port=channel.port, dlr_delay=0.5)
+
+
+class _Slot:
+    """One held bind slot: its connector and what it has done since this process took it."""
+
+    def __init__(self, connector: SmppConnector) -> None:
+        self.connector = connector
+        self.starting: asyncio.Task[None] | None = None
+        self.handed = 0  # messages inside submit() on this bind right now
+        self.last_error: str | None = None
 
 
 class SmppChannel:
@@ -44,41 +71,130 @@ class SmppChannel:
         settings: ChannelSettings,
         sink: DeliverySink,
         connector_options: Mapping[str, Any] | None = None,
+        on_receipt_latency: ReceiptLatency | None = None,
     ) -> None:
         self.name = settings.name
         self.settings = settings
+        self.paused = False
         self._sink = sink
-        self.connector = SmppConnector(
-            name=settings.name,
-            host=settings.host,
-            port=settings.port,
-            system_id=settings.system_id,
-            password=settings.password,
-            system_type=settings.system_type,
-            bind_mode=BindMode(settings.bind),
-            binds=settings.binds,
-            window=settings.window,
-            tps=settings.tps,
+        self._options = dict(connector_options or {})
+        self._slots: dict[int, _Slot] = {}
+        self._on_latency = on_receipt_latency
+        self._submitted_at: OrderedDict[str, float] = OrderedDict()
+
+    # --- slots (driven by the bind leases) ------------------------------------------------
+
+    @property
+    def slots(self) -> frozenset[int]:
+        return frozenset(self._slots)
+
+    def hold(self, slot: int) -> None:
+        """Start the bind of a slot this process just acquired (binding goes on in the back)."""
+        if slot in self._slots:
+            return
+        held = _Slot(self._connector())
+        held.starting = asyncio.ensure_future(held.connector.start())
+        self._slots[slot] = held
+        log.info("%s: bind slot %d acquired", self.name, slot, extra={"channel": self.name})
+
+    def release(self, slot: int) -> SmppConnector | None:
+        """Stop submitting on a slot at once; returns its connector for the caller to stop."""
+        held = self._slots.pop(slot, None)
+        if held is None:
+            return None
+        if held.starting is not None and not held.starting.done():
+            held.starting.cancel()
+        log.info("%s: bind slot %d let go", self.name, slot, extra={"channel": self.name})
+        return held.connector
+
+    async def drop(self, slot: int) -> None:
+        """Release a slot and unbind it (in-flight submit_sm get their answers first)."""
+        connector = self.release(slot)
+        if connector is not None:
+            await connector.stop()
+
+    def _connector(self) -> SmppConnector:
+        s = self.settings
+        return SmppConnector(
+            name=s.name,
+            host=s.host,
+            port=s.port,
+            system_id=s.system_id,
+            password=s.password,
+            system_type=s.system_type,
+            bind_mode=BindMode(s.bind),
+            binds=1,
+            window=s.window,
+            tps=s.tps / s.binds,
             on_deliver=self._deliver,
-            **dict(connector_options or {}),
+            **self._options,
         )
+
+    def bind_states(self) -> list[BindState]:
+        states = []
+        for number, held in sorted(self._slots.items()):
+            stats = held.connector.stats()
+            states.append(
+                BindState(
+                    channel=self.name,
+                    slot=number,
+                    bound=held.connector.bound,
+                    window_in_use=stats.window_in_use,
+                    submits=stats.submitted,
+                    errors=stats.errors,
+                    throttles=stats.throttles,
+                    queue_depth=held.handed,
+                    last_error=held.last_error,
+                )
+            )
+        return states
+
+    async def wait_started(self) -> None:
+        starting = [h.starting for h in self._slots.values() if h.starting is not None]
+        await asyncio.gather(*starting, return_exceptions=True)
+
+    # --- submitting -----------------------------------------------------------------------
 
     @property
     def available(self) -> bool:
-        return self.connector.bound
+        return any(held.connector.bound for held in self._slots.values())
+
+    def _pick(self) -> _Slot | None:
+        best: _Slot | None = None
+        for held in self._slots.values():
+            if held.connector.bound and (best is None or held.handed < best.handed):
+                best = held
+        return best
 
     async def submit(self, message: ClaimedMessage) -> ChannelResult:
-        result = await self.connector.submit(
-            OutboundMessage(
-                source_addr=message.source_addr,
-                destination_addr=message.recipient,
-                text=message.text,
-                registered_delivery=message.registered_delivery,
+        held = self._pick()
+        if held is None:
+            return ChannelResult(None, "no bind up", True)
+        held.handed += 1
+        try:
+            result = await held.connector.submit(
+                OutboundMessage(
+                    source_addr=message.source_addr,
+                    destination_addr=message.recipient,
+                    text=message.text,
+                    registered_delivery=message.registered_delivery,
+                )
             )
-        )
+        finally:
+            held.handed -= 1
         if result.ok:
+            if self._on_latency is not None:
+                self._remember(result.carrier_ids)
             return ChannelResult(result.carrier_ids)
+        held.last_error = result.reason
         return ChannelResult(None, result.reason, result.temporary)
+
+    def _remember(self, carrier_ids: Iterable[str]) -> None:
+        now = time.monotonic()
+        for carrier_id in carrier_ids:
+            self._submitted_at[carrier_id] = now
+        while len(self._submitted_at) > _REMEMBERED:
+            self._submitted_at.popitem(last=False)
 
     async def _deliver(self, event: DeliverEvent) -> None:
         if isinstance(event, Inbound):
@@ -91,16 +207,19 @@ class SmppChannel:
                     received_at=event.received_at,
                 )
             )
-        else:
-            await self._sink.receipt(
-                ReceiptRecord(
-                    channel=self.name,
-                    carrier_id=event.carrier_id,
-                    stat=event.stat,
-                    error_code=event.err,
-                    done_at=event.done_at or datetime.now(UTC),
-                )
+            return
+        await self._sink.receipt(
+            ReceiptRecord(
+                channel=self.name,
+                carrier_id=event.carrier_id,
+                stat=event.stat,
+                error_code=event.err,
+                done_at=event.done_at or datetime.now(UTC),
             )
+        )
+        sent = self._submitted_at.pop(event.carrier_id, None)
+        if sent is not None and self._on_latency is not None:
+            self._on_latency(self.name, time.monotonic() - sent)
 
 
 class ChannelSet:
@@ -112,11 +231,13 @@ class ChannelSet:
         sink: DeliverySink,
         simulator_factory: SimulatorFactory | None = None,
         connector_options: Mapping[str, Any] | None = None,
+        on_receipt_latency: ReceiptLatency | None = None,
     ) -> None:
         self._settings = tuple(settings)
         self._sink = sink
         self._connector_options = dict(connector_options or {})
         self._make_simulator = simulator_factory or default_simulator
+        self._on_latency = on_receipt_latency
         self.simulators: dict[str, SmscSimulator] = {}
         self.by_name: dict[str, SmppChannel] = {}
         for channel in self._settings:
@@ -124,18 +245,33 @@ class ChannelSet:
                 raise HongyanError(f"channel {channel.name!r}: CMPP is not available yet")
 
     async def start(self) -> None:
+        """Start the simulators some channels run; binds start as the leases are acquired."""
         for channel in self._settings:
             if channel.protocol == "simulator":
                 simulator = self._make_simulator(channel)
                 await simulator.start()
                 self.simulators[channel.name] = simulator
                 channel = replace(channel, port=simulator.port)
-            self.by_name[channel.name] = SmppChannel(channel, self._sink, self._connector_options)
-        for smpp in self.by_name.values():
-            await smpp.connector.start()
+            self.by_name[channel.name] = SmppChannel(
+                channel, self._sink, self._connector_options, self._on_latency
+            )
 
     async def stop(self) -> None:
         for channel in self.by_name.values():
-            await channel.connector.stop()
+            for slot in sorted(channel.slots):
+                with contextlib.suppress(Exception):
+                    await channel.drop(slot)
         for simulator in self.simulators.values():
             await simulator.stop()
+
+    async def wait_started(self) -> None:
+        """Until every held bind is up, or its connector gave up waiting (it keeps trying)."""
+        for channel in self.by_name.values():
+            await channel.wait_started()
+
+    def serving(self) -> frozenset[str]:
+        """Channels this process may submit on now: holding a slot, not paused."""
+        return frozenset(n for n, c in self.by_name.items() if c.slots and not c.paused)
+
+    def bind_states(self) -> list[BindState]:
+        return [state for channel in self.by_name.values() for state in channel.bind_states()]

@@ -8,6 +8,13 @@ stays full. A message tries its route's channels in order; a channel that is dow
 is skipped for the next. Results are written back in batches by one flushing task: carrier
 ids (``submitted``), later retries (``queued`` again, with backoff), or final failures
 (``failed``/``expired``, refunded). The retry and routing decisions are pure (``core``).
+
+With several dispatchers, each sends only on the channels it holds bind leases for
+(``services/leases.py``) and that are not paused: ``serving`` says which. A round then claims
+only messages whose route has such a channel (all of them in the usual case, with the plain
+claim; a routed claim otherwise), so a dispatcher never holds hostage messages it cannot send.
+A claimed message whose channels all stopped serving meanwhile goes back to the queue at the
+next flush, due as before and without using an attempt.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -60,14 +68,15 @@ class _Results:
         self.successes: list[SubmitSuccess] = []
         self.retries: list[SubmitRetry] = []
         self.finals: list[SubmitFinal] = []
+        self.unclaims: list[int] = []  # claimed, but no channel serving them here any more
         self.ready = asyncio.Event()
 
     def __len__(self) -> int:
-        return len(self.successes) + len(self.retries) + len(self.finals)
+        return len(self.successes) + len(self.retries) + len(self.finals) + len(self.unclaims)
 
-    def take(self) -> tuple[list[SubmitSuccess], list[SubmitRetry], list[SubmitFinal]]:
-        taken = self.successes, self.retries, self.finals
-        self.successes, self.retries, self.finals = [], [], []
+    def take(self) -> tuple[list[SubmitSuccess], list[SubmitRetry], list[SubmitFinal], list[int]]:
+        taken = self.successes, self.retries, self.finals, self.unclaims
+        self.successes, self.retries, self.finals, self.unclaims = [], [], [], []
         self.ready.clear()
         return taken
 
@@ -88,6 +97,7 @@ class Dispatcher:
         poll_seconds: float = 0.25,
         flush_size: int = 500,
         on_submitted: Callable[[SubmitSuccess], None] = lambda success: None,
+        serving: Callable[[], AbstractSet[str]] | None = None,  # None: every channel
     ) -> None:
         self._store = store
         self._channels = channels
@@ -100,6 +110,7 @@ class Dispatcher:
         self._poll = poll_seconds
         self._flush_size = flush_size
         self._on_submitted = on_submitted
+        self._serving = serving or (lambda: frozenset(channels))
         self._slots = asyncio.Semaphore(max_in_flight)
         self._max_in_flight = max_in_flight
         self._in_flight: set[asyncio.Task[None]] = set()
@@ -138,14 +149,21 @@ class Dispatcher:
             return self._batch  # capacity came back: claim again at once
         now = self._clock()
         await self._store.expire_due(now, self._batch)
-        messages = await self._store.claim_due(
-            now, min(self._batch, free), self._lease, self._owner
-        )
+        messages = await self._claim(now, min(self._batch, free))
         for message in messages:
             task = asyncio.create_task(self._dispatch(message))
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
         return len(messages)
+
+    async def _claim(self, now: datetime, limit: int) -> list[ClaimedMessage]:
+        serving = self._serving()
+        routes = [(r.prefix, not serving.isdisjoint(r.channels)) for r in self._router.routes]
+        if all(ok for _, ok in routes):
+            return await self._store.claim_due(now, limit, self._lease, self._owner)
+        if not any(ok for _, ok in routes) and any(p == "" for p, _ in routes):
+            return []  # nothing here can be sent, and every number has a route
+        return await self._store.claim_due_routed(now, limit, self._lease, self._owner, routes)
 
     async def _idle(self, stop: asyncio.Event) -> None:
         self._wake.clear()
@@ -168,8 +186,14 @@ class Dispatcher:
         if not names:
             self._finish(message, MessageState.FAILED, "no route")
             return
+        serving = self._serving()
+        if serving.isdisjoint(names):
+            self._results.unclaims.append(message.id)  # paused or let go since the claim
+            return
         temporary, error = False, ""
         for name in names:
+            if name not in serving:
+                continue
             channel = self._channels.get(name)
             if channel is None or not channel.available:
                 temporary, error = True, f"{name}: down"
@@ -208,7 +232,14 @@ class Dispatcher:
                 return
 
     async def _flush(self) -> None:
-        successes, retries, finals = self._results.take()
+        successes, retries, finals, unclaims = self._results.take()
+        if unclaims:
+            try:
+                await self._store.unclaim(unclaims, self._owner)
+            except Exception:  # their claims run out and they are claimed again: no loss
+                log.exception("handing back %d claimed messages failed", len(unclaims))
+        if not (successes or retries or finals):
+            return
         try:
             await self._store.record_submits(
                 self._clock(), successes=successes, retries=retries, finals=finals

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import socket
 from collections.abc import Coroutine, Generator, Iterable
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from hongyan.core.messages import SubmitSuccess
 from hongyan.core.pushes import next_attempt
 from hongyan.core.retry import SubmitRetryPolicy
 from hongyan.core.routing import Route, Router
+from hongyan.services import wakeups
 from hongyan.services.api.app import create_app
 from hongyan.services.api.auth import Authenticator
 from hongyan.services.api.context import ApiContext
@@ -39,6 +39,7 @@ from hongyan.services.channels import ChannelSet, SimulatorFactory
 from hongyan.services.deliveries import DeliverySink
 from hongyan.services.dispatcher import Dispatcher
 from hongyan.services.keys import load_server_key
+from hongyan.services.leases import BindLeases, new_owner
 from hongyan.services.notifier import Notifier, PushRetry
 from hongyan.services.pushes import format_push
 from hongyan.store import connect
@@ -97,6 +98,7 @@ class Platform:
     owner: str = field(default_factory=new_owner)  # this process in bind leases and claims
     leases: BindLeases | None = None
     _announcers: list[wakeups.Announcer] = field(default_factory=list)
+    _wake_dispatchers: wakeups.Announcer | None = None  # api without a dispatcher here
 
     async def run(self, stop: asyncio.Event) -> None:
         store = self.store = connect(self.settings.database.url)
@@ -228,6 +230,8 @@ class Platform:
 
     def _api(self, store: Store, key: bytes) -> Coroutine[Any, Any, None]:
         http = self.settings.http
+        if "dispatcher" not in self.roles:
+            self._wake_dispatchers = self._announcer(store, wakeups.DUE)
         self.context = ApiContext(
             store=store,
             authenticator=Authenticator(store=store, server_key=key),

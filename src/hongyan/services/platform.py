@@ -242,6 +242,7 @@ class Platform:
                 validity=timedelta(hours=self.settings.dispatcher.validity_hours),
             ),
             trusted_proxies=http.trusted_proxies,
+            server_key=key,
         )
         app = create_app(self.context, [*self.extra_routes, *back_office(self.settings, key)])
         config = uvicorn.Config(

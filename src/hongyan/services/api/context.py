@@ -20,3 +20,4 @@ class ApiContext:
     clock: Callable[[], datetime] = utcnow
     max_body_bytes: int = 4 * 1024 * 1024  # hard cap before the account is known
     trusted_proxies: tuple[str, ...] = ()
+    server_key: bytes | None = None  # signs test pushes like real ones (REST webhooks/test)

@@ -29,6 +29,7 @@ def application(context: ApiContext) -> Starlette:
         Route("/balance", account.balance, methods=["GET"]),
         Route("/webhooks", account.get_webhooks, methods=["GET"]),
         Route("/webhooks", account.put_webhooks, methods=["PUT"]),
+        Route("/webhooks/test", account.test_webhook, methods=["POST"]),
         Route("/openapi.json", docs.openapi_json, methods=["GET"]),
         Route("/docs", docs.page, methods=["GET"]),
         Route("/docs/assets/{name}", docs.asset, methods=["GET"]),

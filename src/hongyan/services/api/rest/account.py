@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 from starlette.requests import Request
 from starlette.responses import Response
 
+from hongyan.core.accounts import Account
 from hongyan.services.api.context import ApiContext
 from hongyan.services.api.rest import inputs, render
-from hongyan.services.api.rest.problems import endpoint, field, json_response
+from hongyan.services.api.rest.idempotency import Idempotency, Outcome
+from hongyan.services.api.rest.problems import Problem, endpoint, field, json_response
 from hongyan.services.api.rest.security import authenticate
-from hongyan.store.base import AccountChanges
+from hongyan.services.test_push import send_test_push
+from hongyan.store.base import AccountChanges, IdempotencyClaim
 
 MAX_URL = 2000
 WEBHOOK_FIELDS = frozenset({"report_url", "inbound_url"})
+TEST_FIELDS = frozenset({"kind", "url"})
+PUSH_KINDS = ("report", "inbound")
+TEST_TIMEOUT = 10.0
 
 
 def _context(request: Request) -> ApiContext:
@@ -89,3 +97,48 @@ async def put_webhooks(request: Request) -> Response:
     updated = await context.store.update_account(account.name, changes)
     context.authenticator.forget(account.name)
     return json_response(200, webhooks_json(updated.report_url, updated.inbound_url))
+
+
+async def _test_push(
+    context: ApiContext,
+    account: Account,
+    kind: str,
+    url: str,
+    claim: IdempotencyClaim | None,
+) -> Outcome:
+    assert context.server_key is not None
+    # The same capability as saving the URL (the notifier posts there anyway); no redirects.
+    async with httpx.AsyncClient(timeout=TEST_TIMEOUT, follow_redirects=False) as client:
+        result = await send_test_push(
+            client, account, kind, url, context.server_key, context.clock(), timeout=TEST_TIMEOUT
+        )
+    body = {
+        "url": url,
+        "status": result.status,
+        "body": result.body,
+        "error": result.error,
+        "elapsed_ms": round(result.elapsed_ms, 1),
+    }
+    return Outcome(200, body)
+
+
+@endpoint
+async def test_webhook(request: Request) -> Response:
+    context = _context(request)
+    idempotency: Idempotency = request.app.state.idempotency
+    account = await authenticate(request, context)
+    limit = min(context.max_body_bytes, account.limits.max_body_bytes)
+    body = await inputs.json_body(request, limit)
+    inputs.check_fields(body, TEST_FIELDS, frozenset({"kind"}))
+    kind = body["kind"]
+    if kind not in PUSH_KINDS:
+        raise field("#/kind", "must be report or inbound")
+    fresh = await context.store.get_account_by_id(account.id) or account
+    saved = fresh.report_url if kind == "report" else fresh.inbound_url
+    url = check_url(body, "url") or saved
+    if url is None:
+        raise field("#/url", f"no {kind} URL is saved: give one")
+    if context.server_key is None:
+        raise Problem("internal", "test pushes are not available on this server")
+    operation = partial(_test_push, context, fresh, kind, url)
+    return await idempotency.run(context, request, account.id, body, operation)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Route
 
 from hongyan.admin.office import BackOffice
-from hongyan.admin.portal import overview
+from hongyan.admin.portal import keys, messages, overview, password, settings
 from hongyan.admin.portal.face import portal_face, verify
 from hongyan.admin.signin import sign_in_routes
 from hongyan.admin.views import not_found_page
@@ -16,5 +16,9 @@ def routes(office: BackOffice) -> list[BaseRoute]:
     found: list[BaseRoute] = [
         *sign_in_routes(office, face, verify),
         *overview.routes(office, face),
+        *messages.routes(office, face),
+        *settings.routes(office, face),
+        *keys.routes(office, face),
+        *password.routes(office, face),
     ]
     return [*found, Route("/{rest:path}", not_found_page(office, face))]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from hongyan.admin import figures
 from hongyan.admin.office import BackOffice
 from hongyan.admin.portal.face import PortalFace
 from hongyan.admin.views import View, page
@@ -17,4 +18,5 @@ def routes(office: BackOffice, face: PortalFace) -> list[BaseRoute]:
 
 async def overview(view: View[Account]) -> Response:
     account = view.signed_in_user
-    return view.render("portal/overview.html", account=account)
+    found = await figures.overview(view.store, account.id, view.office.clock(), view.office.tz)
+    return view.render("portal/overview.html", account=account, figures=found)

@@ -128,7 +128,7 @@ def time_field(body: Mapping[str, Any], name: str) -> datetime | None:
 def format_time(moment: datetime | None) -> str | None:
     if moment is None:
         return None
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 # query parameters

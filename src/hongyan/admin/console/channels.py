@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -21,6 +22,7 @@ from hongyan.admin.office import BackOffice
 from hongyan.admin.views import page
 from hongyan.config import ChannelSettings, RouteSettings
 from hongyan.core.errors import NotFound
+from hongyan.core.messages import MessageState
 from hongyan.store.base import ChannelState
 
 LIVE_SECONDS = 3  # how often the open page refreshes the live table
@@ -135,14 +137,19 @@ async def _views(view: ConsoleView) -> list[ChannelView]:
 
 async def channels_page(view: ConsoleView) -> Response:
     channels = await _views(view)
-    if view.query("part") == "live":  # the table alone, for the page's periodic refresh
-        return view.render("console/channels_live.html", channels=channels, every=LIVE_SECONDS)
+    live: dict[str, Any] = {
+        "channels": channels,
+        "queue": await view.store.queue_stats(view.office.clock()),
+        "every": LIVE_SECONDS,
+        "submitting": MessageState.SUBMITTING,
+    }
+    if view.query("part") == "live":  # the live part alone, for the page's periodic refresh
+        return view.render("console/channels_live.html", **live)
     return view.render(
         "console/channels.html",
-        channels=channels,
         routes=route_views(view.office.settings.routes, channels),
-        every=LIVE_SECONDS,
         notice=view.query("done") if view.query("done") in ("paused", "resumed") else "",
+        **live,
     )
 
 

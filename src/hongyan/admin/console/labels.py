@@ -85,8 +85,8 @@ CONSOLE = Catalog(
             "The new password is in effect. Tell the partner through a safe channel.",
         ),
         "notice.paused": (
-            "通道已暂停，新短信将排队等待。",
-            "Channel paused: new messages wait in the queue.",
+            "通道已暂停，几秒内生效，之后的短信将排队等待。",
+            "Channel paused: within seconds, messages for it wait in the queue.",
         ),
         "notice.added": ("已添加。", "Added."),
         "notice.removed": ("已删除。", "Removed."),

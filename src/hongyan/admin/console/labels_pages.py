@@ -14,21 +14,25 @@ PAGES = Catalog(
         "channels.binds": ("已连接 / 配置连接", "Binds up / configured"),
         "channels.window": ("窗口占用", "Window in use"),
         "channels.rate": ("每秒发送", "Sends/s"),
-        "channels.queue": ("待提交", "Queue"),
+        "channels.queue": ("已领取未提交", "Claimed, not sent"),
         "channels.counts": ("提交 / 错误 / 限速", "Submits / errors / throttled"),
         "channels.last_error": ("最近错误", "Last error"),
         "channels.not_configured": ("不在本配置中", "not in this configuration"),
         "channels.updated": ("更新于 {when}", "updated {when}"),
         "channels.pause": ("暂停", "Pause"),
+        "channels.due": ("等待发送（已到时间）", "Waiting to go (due now)"),
+        "channels.oldest_due": ("最早一条等待自", "Oldest waiting since"),
+        "channels.submitting": ("正在提交", "Being submitted"),
+        "channels.push_backlog": ("待推送的报告", "Pushes waiting"),
         "channels.resume": ("恢复", "Resume"),
         "channels.legend": (
             "每 {every} 秒自动刷新。数据由持有连接的调度进程写入数据库，"
-            "与本页面由哪个进程提供无关。暂停的通道不提交任何短信，"
+            "与本页面由哪个进程提供无关。暂停在几秒内生效：暂停的通道不提交任何短信，"
             "只能走该通道的短信会排队等待，恢复后继续发送。",
             "Refreshes every {every} s. The dispatchers holding the binds write these figures to"
-            " the database, so they are the same whichever process serves this page. A paused"
-            " channel submits nothing: messages routed only to it wait in the queue and go once"
-            " resumed.",
+            " the database, so they are the same whichever process serves this page. A pause takes"
+            " effect within seconds: a paused channel submits nothing, and messages routed only"
+            " to it wait in the queue and go once it is resumed.",
         ),
         "channels.empty": ("没有配置通道", "No channels configured"),
         "channels.empty_hint": (

@@ -19,7 +19,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-import httpx
 import uvicorn
 from starlette.routing import BaseRoute
 
@@ -36,6 +35,7 @@ from hongyan.services.api.auth import Authenticator
 from hongyan.services.api.context import ApiContext
 from hongyan.services.api.sending import BannedWords, Sender
 from hongyan.services.channels import ChannelSet, SimulatorFactory
+from hongyan.services.connectors.push_client import PushClient
 from hongyan.services.deliveries import DeliverySink
 from hongyan.services.dispatcher import Dispatcher
 from hongyan.services.keys import load_server_key
@@ -137,11 +137,7 @@ class Platform:
     ) -> Coroutine[Any, Any, None]:
         cfg = self.settings.notifier
         client = await stack.enter_async_context(
-            httpx.AsyncClient(
-                timeout=cfg.timeout_seconds,
-                limits=httpx.Limits(max_connections=cfg.concurrency),
-                follow_redirects=False,
-            )
+            PushClient(timeout=cfg.timeout_seconds, max_connections=cfg.concurrency)
         )
         self.notifier = Notifier(
             store=store,

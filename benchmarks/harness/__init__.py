@@ -1,0 +1,1 @@
+"""The benchmark harness: processes, load generators and peers behind ``benchmarks/run.py``."""

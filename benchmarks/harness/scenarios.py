@@ -1,0 +1,454 @@
+"""The scenarios: each starts its own SMSC simulator and report receiver, the system under
+test, drives load, waits until every accepted message has reached the SMSC and every report
+has been pushed, and returns one ``Result`` with its loss check."""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmarks.harness import load, procs
+from benchmarks.harness.kannel import Kannel
+from benchmarks.harness.node import ACCOUNT, PASSWD_MD5, Node, numbers
+from benchmarks.harness.observe import Observer
+from benchmarks.harness.procs import Proc
+
+
+@dataclass
+class Options:
+    seconds: float = 10.0  # wrk duration
+    connections: int = 32
+    threads: int = 2
+    bulk_connections: int = 8  # scenario b
+    big: int = 10_000  # scenario c: recipients in the one request
+    backlog: int = 100_000  # scenario d
+    window: int = 64
+    dlr_delay: float = 0.5
+    layout: str = "one"
+    paced_rate: int = 1000  # scenario a-paced: requests per second
+    kannel_store: str = "none"
+    drain_timeout: float = 60.0  # give up waiting after this long without progress
+    profile: bool = False  # py-spy record each hongyan process while the load runs
+
+
+@dataclass(frozen=True)
+class Database:
+    """Where hongyan keeps its data in a scenario: ``url(workdir, name)`` is a fresh one."""
+
+    kind: str  # sqlite | postgres
+    url: Callable[[Path, str], str]
+    server_pid: int | None = None  # the postmaster, whose process tree is measured
+
+
+def sqlite_database() -> Database:
+    return Database("sqlite", lambda workdir, name: f"sqlite:///{workdir / name}.db")
+
+
+@dataclass
+class Result:
+    system: str
+    scenario: str
+    database: str
+    load_before: str
+    requests: int = 0
+    http_rps: float = 0.0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    accepted: int = 0
+    accepted_rate: float = 0.0
+    smsc: int = 0
+    smsc_rate: float = 0.0  # end to end: from the first request to the last submit_sm
+    smsc_steady: float = 0.0  # while the load ran (after a 20% ramp-up)
+    receipts: int = 0
+    receipts_rate: float = 0.0
+    pushes: int = 0
+    pushes_rate: float = 0.0
+    duplicates: int = 0
+    cpu_ms_per_msg: dict[str, float] = field(default_factory=dict)  # = CPU s per 1,000
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
+    rss_during_mb: dict[str, tuple[float, float]] = field(default_factory=dict)
+    lost: int = 0
+    checks: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    load_after: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.lost == 0 and not any(c.startswith("FAIL") for c in self.checks)
+
+
+@dataclass
+class Stage:
+    """A simulator and a receiver in their own processes, in a scratch directory."""
+
+    workdir: Path
+    smsc: Proc
+    smsc_port: int
+    control_port: int
+    receiver: Proc
+    receiver_port: int
+
+
+@contextmanager
+def stage(workdir: Path, options: Options) -> Iterator[Stage]:
+    workdir.mkdir(parents=True, exist_ok=True)
+    smsc, m = procs.start(
+        "simulator",
+        [
+            sys.executable,
+            "-m",
+            "hongyan",
+            "simulator",
+            "--port",
+            "0",
+            "--control-port",
+            "0",
+            "--dlr-delay",
+            str(options.dlr_delay),
+            "--delivered",
+            "1",
+            "--undeliverable",
+            "0",
+            "--expired",
+            "0",
+        ],
+        logdir=workdir,
+        ready=r":(\d+), control http://[^:]+:(\d+)",
+    )
+    assert m is not None
+    try:
+        receiver, r = procs.start(
+            "receiver",
+            [sys.executable, "-m", "benchmarks.harness.receiver", "--port", "0"],
+            logdir=workdir,
+            ready=r"listening on [^:]+:(\d+)",
+        )
+        assert r is not None
+        try:
+            yield Stage(workdir, smsc, int(m[1]), int(m[2]), receiver, int(r[1]))
+        finally:
+            receiver.stop()
+    finally:
+        smsc.stop()
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _finish(
+    result: Result,
+    observer: Observer,
+    watched: list[Proc],
+    t0: float,
+    expected: int,
+    options: Options,
+    load_window: tuple[float, float] | None = None,
+) -> None:
+    """Wait for the drain, then fill rates, CPU and memory into ``result``."""
+    if not observer.wait_until(expected, expected, options.drain_timeout):
+        result.notes.append(f"drain stalled for {options.drain_timeout:g} s")
+    observer.settle()
+    last = observer.stop()
+    result.smsc, result.receipts, result.pushes = last.submits, last.receipts, last.pushes
+    result.smsc_rate = observer.rate("submits", t0, last.submits)
+    result.receipts_rate = observer.rate("receipts", t0, last.receipts)
+    result.pushes_rate = observer.rate("pushes", t0, last.pushes)
+    if load_window is not None:
+        start, end = load_window
+        result.smsc_steady = observer.steady_rate("submits", start + 0.2 * (end - start), end)
+    per = max(last.submits, 1)
+    for proc in watched:
+        result.cpu_ms_per_msg[proc.name] = proc.cpu_since_mark() / per * 1000
+        result.peak_rss_mb[proc.name] = proc.peak_rss_mb()
+        result.rss_during_mb[proc.name] = observer.rss_range(proc.name, t0)
+    result.load_after = procs.load_average()
+
+
+def _check_hongyan(
+    result: Result, node: Node, stage_: Stage, answered: int, in_flight: int = 0
+) -> None:
+    """``answered``: accepted in the answers the client read; ``in_flight``: requests the
+    client had sent but not read when it stopped (their messages may be committed)."""
+    from benchmarks.harness.observe import get_json
+
+    tally = node.tally()
+    recv = get_json(f"http://127.0.0.1:{stage_.receiver_port}/stats")
+    result.duplicates = int(recv["duplicates"])  # type: ignore[call-overload]
+    accepted = tally["messages"]
+    within = answered <= accepted <= answered + in_flight
+    result.checks.append(
+        f"{'ok' if within else 'FAIL'} messages in the database: {accepted} (answered"
+        f" {answered}, + up to {in_flight} in flight when the client stopped)"
+    )
+    checks = [
+        (
+            "ids contiguous",
+            tally["high"] - tally["low"] + 1 if tally["messages"] else 0,
+            tally["messages"],
+        ),
+        ("messages with a carrier id == accepted", tally["with_carrier_id"], accepted),
+        ("messages not sent", tally["not_sent"], 0),
+        ("submit_sm accepted by the SMSC == accepted", result.smsc, accepted),
+        ("distinct reports pushed == accepted", result.pushes, accepted),
+        (
+            "pushed ids == database ids",
+            (recv["low"], recv["high"]),
+            (tally["low"], tally["high"]) if accepted else (None, None),
+        ),
+    ]
+    for label, got, want in checks:
+        result.checks.append(f"{'ok' if got == want else 'FAIL'} {label}: {got} (want {want})")
+    result.lost = max(0, accepted - tally["with_carrier_id"]) + max(0, accepted - result.pushes)
+
+
+def _watched(node: Node, stage_: Stage, extra: list[Proc]) -> list[Proc]:
+    return [*node.procs, stage_.smsc, stage_.receiver, *extra]
+
+
+def hongyan_wrk(scenario: str, db: Database, workdir: Path, options: Options) -> Result:
+    """(a) one recipient per request, (a-paced) the same at a fixed rate, (b) 100 per request."""
+    database = db.kind
+    result = Result("hongyan", scenario, database, procs.load_average())
+    with stage(workdir, options) as st:
+        node = Node(
+            workdir,
+            db.url(workdir, f"bench_{scenario.replace('-', '_')}"),
+            st.smsc_port,
+            st.receiver_port,
+            window=options.window,
+            layout=options.layout,
+        )
+        node.provision()
+        node.start()
+        try:
+            extra = _database_procs(db)
+            _warm_up(node)
+            watched = _watched(node, st, extra)
+            observer = Observer(st.control_port, st.receiver_port, watched)
+            observer.sample()
+            for proc in watched:
+                proc.mark()
+            bulk = scenario == "b"
+            pace = (
+                int(options.connections * 1000 / options.paced_rate) if "paced" in scenario else 0
+            )
+            t0 = time.time()
+            observer.start()
+            profilers = _profile(node, options) if options.profile else []
+            cpu0 = _children_cpu()
+            w = load.wrk(
+                f"http://127.0.0.1:{node.http_port}",
+                mode="hi8d-post" if bulk else "hi8d-get",
+                account=ACCOUNT,
+                passwd=PASSWD_MD5,
+                seconds=options.seconds,
+                connections=options.bulk_connections if bulk else options.connections,
+                threads=options.threads,
+                per_request=100 if bulk else 1,
+                pace_ms=pace,
+            )
+            t1 = time.time()
+            wrk_cpu = _children_cpu() - cpu0
+            for profiler in profilers:
+                profiler.wait()
+            _fill_wrk(result, w)
+            expected = node.tally()["messages"]  # answered + warm-up + in flight at the end
+            _finish(result, observer, watched, t0, expected, options, (t0, t1))
+            result.cpu_ms_per_msg["wrk"] = wrk_cpu / max(result.smsc, 1) * 1000
+            per = 100 if bulk else 1
+            _check_hongyan(result, node, st, w.accepted + 2, per * options.connections)
+        finally:
+            node.stop()
+    return result
+
+
+def _profile(node: Node, options: Options) -> list[subprocess.Popen[bytes]]:
+    """py-spy (collapsed stacks, ``profile-<process>.txt``) on every hongyan process."""
+    return [
+        subprocess.Popen(
+            [
+                "py-spy",
+                "record",
+                "--pid",
+                str(proc.pid),
+                "--duration",
+                str(int(options.seconds)),
+                "--rate",
+                "250",
+                "--format",
+                "raw",
+                "--nonblocking",
+                "--threads",
+                "-o",
+                str(node.workdir / f"profile-{proc.name}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for proc in node.procs
+    ]
+
+
+def _fill_wrk(result: Result, w: load.WrkResult) -> None:
+    result.requests, result.http_rps = w.requests, w.rps
+    result.p50_ms, result.p99_ms = w.p50_ms, w.p99_ms
+    result.accepted = w.accepted
+    result.accepted_rate = w.accepted / w.seconds if w.seconds else 0.0
+    errors = {k: v for k, v in w.errors.items() if v}
+    if w.refused or errors:
+        result.notes.append(f"wrk: refused={w.refused} errors={errors} sample={w.sample!r}")
+
+
+def _warm_up(node: Node) -> None:
+    """Two messages before the clock starts: the credential cache and the connections."""
+    for number in numbers(99_000_000, 2, prefix=139):
+        node.post([number])
+
+
+def _database_procs(db: Database) -> list[Proc]:
+    if db.server_pid is None:
+        return []
+    return [Proc("postgres", None, tree=True, known_pid=db.server_pid)]
+
+
+def hongyan_big(db: Database, workdir: Path, options: Options) -> Result:
+    """(c) one request with ``options.big`` recipients."""
+    database = db.kind
+    result = Result("hongyan", "c", database, procs.load_average())
+    with stage(workdir, options) as st:
+        node = Node(
+            workdir,
+            db.url(workdir, "bench_c"),
+            st.smsc_port,
+            st.receiver_port,
+            window=options.window,
+            layout=options.layout,
+        )
+        node.provision(max_recipients=max(options.big, 300))
+        node.start()
+        try:
+            _warm_up(node)
+            watched = _watched(node, st, _database_procs(db))
+            observer = Observer(st.control_port, st.receiver_port, watched)
+            observer.sample()
+            for proc in watched:
+                proc.mark()
+            t0 = time.time()
+            observer.start()
+            seconds, answer = node.post(numbers(0, options.big))
+            accepted = (
+                answer.count(b",", answer.find(b'"mb"')) + 1 if b'"status":1' in answer else 0
+            )
+            result.requests, result.p50_ms, result.p99_ms = 1, seconds * 1000, seconds * 1000
+            result.accepted, result.accepted_rate = accepted, accepted / seconds
+            if not accepted:
+                result.notes.append(f"refused: {answer[:200]!r}")
+            _finish(result, observer, watched, t0, accepted + 2, options)
+            _check_hongyan(result, node, st, accepted + 2)
+        finally:
+            node.stop()
+    return result
+
+
+def hongyan_backlog(db: Database, workdir: Path, options: Options) -> Result:
+    """(d) ``options.backlog`` queued messages, inserted before hongyan starts, drained."""
+    database = db.kind
+    result = Result("hongyan", "d", database, procs.load_average())
+    with stage(workdir, options) as st:
+        node = Node(
+            workdir,
+            db.url(workdir, "bench_d"),
+            st.smsc_port,
+            st.receiver_port,
+            window=options.window,
+            layout=options.layout,
+        )
+        node.provision()
+        inserted_in = node.insert_backlog(options.backlog)
+        result.accepted = options.backlog
+        result.accepted_rate = options.backlog / inserted_in
+        result.notes.append(
+            f"{options.backlog:,} messages inserted through Store.admit in {inserted_in:.1f} s"
+            f" ({result.accepted_rate:,.0f}/s) before hongyan started"
+        )
+        extra = _database_procs(db)
+        t0 = time.time()
+        node.start()
+        try:
+            watched = _watched(node, st, extra)
+            observer = Observer(st.control_port, st.receiver_port, watched, every=0.5)
+            for proc in watched:
+                proc.mark()
+            observer.start()
+            _finish(result, observer, watched, t0, options.backlog, options)
+            first = observer.reached("submits", 1) or t0
+            result.smsc_steady = observer.rate("submits", first, result.smsc)
+            result.notes.append(f"first submit_sm {first - t0:.1f} s after hongyan started")
+            _check_hongyan(result, node, st, options.backlog)
+        finally:
+            node.stop()
+    return result
+
+
+def kannel_wrk(scenario: str, workdir: Path, options: Options) -> Result:
+    """Kannel, one recipient per sendsms request, the same wrk setup as hongyan's (a)."""
+    from benchmarks.harness.observe import get_json
+
+    result = Result("kannel", scenario, f"kannel-{options.kannel_store}", procs.load_average())
+    with stage(workdir, options) as st:
+        peer = Kannel(workdir, st.smsc_port, options.window, store=options.kannel_store)
+        peer.start()
+        try:
+            watched = [*peer.procs, st.smsc, st.receiver]
+            observer = Observer(st.control_port, st.receiver_port, watched)
+            observer.sample()
+            for proc in watched:
+                proc.mark()
+            pace = (
+                int(options.connections * 1000 / options.paced_rate) if "paced" in scenario else 0
+            )
+            t0 = time.time()
+            observer.start()
+            cpu0 = _children_cpu()
+            w = load.wrk(
+                f"http://127.0.0.1:{peer.sendsms_port}",
+                mode="kannel",
+                account=USER_PASS,
+                passwd=USER_PASS,
+                seconds=options.seconds,
+                connections=options.connections,
+                threads=options.threads,
+                pace_ms=pace,
+                extra=f"http://127.0.0.1:{st.receiver_port}",
+            )
+            t1 = time.time()
+            wrk_cpu = _children_cpu() - cpu0
+            _fill_wrk(result, w)
+            # Kannel has no count of what it accepted but the answers; requests in flight when
+            # wrk stopped may have been accepted too: wait for those, then check the range.
+            _finish(result, observer, watched, t0, w.accepted, options, (t0, t1))
+            result.cpu_ms_per_msg["wrk"] = wrk_cpu / max(result.smsc, 1) * 1000
+            recv = get_json(f"http://127.0.0.1:{st.receiver_port}/stats")
+            result.duplicates = int(recv["duplicates"])  # type: ignore[call-overload]
+            within = w.accepted <= result.smsc <= w.accepted + options.connections
+            result.checks.append(
+                f"{'ok' if within else 'FAIL'} submit_sm accepted by the SMSC: {result.smsc}"
+                f" (answered {w.accepted}, + up to {options.connections} in flight)"
+            )
+            ok = "ok" if result.pushes == result.smsc else "FAIL"
+            result.checks.append(f"{ok} distinct DLRs pushed == submit_sm: {result.pushes}")
+            result.lost = max(0, w.accepted - result.smsc) + max(0, result.smsc - result.pushes)
+        finally:
+            peer.stop()
+    return result
+
+
+USER_PASS = "bench"

@@ -208,8 +208,11 @@ async def test_message_search_and_detail(live: Live, face_client: Any) -> None:
     assert only_two.count("data-message=") == 1 and "8613800000002" in only_two
     by_number = (await console.get("/messages?number=13800000001")).text
     assert by_number.count("data-message=") == 1 and "8613800000001" in by_number
-    bad = (await console.get("/messages?number=abc&since=2024-13-01")).text
-    assert "data-message=" not in bad and "不是有效的手机号码" in bad
+    bad = (await console.get("/messages?number=abc&from=2024-13-01")).text
+    assert bad.count("data-message=") == 2  # unreadable fields are left out, and said so
+    assert "手机号码无法识别" in bad and "日期格式应为" in bad
+    nobody = (await console.get("/messages?account=nobody")).text
+    assert "data-message=" not in nobody and "没有这个账号" in nobody
     (message,) = await live.messages(one)
     detail = await console.get(f"/messages/{message.id}")
     assert detail.status_code == 200 and one.name in detail.text

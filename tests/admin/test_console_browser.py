@@ -12,7 +12,7 @@ from typing import Any
 from tests.api.harness import PASSWORD, Live, eventually, password_hash
 
 from hongyan.core.messages import MessageState
-from hongyan.store.base import MessageQuery
+from hongyan.store.base import AccountChanges, MessageQuery
 
 NUMBERS = ("13800138001", "13800138002", "13800138003")
 
@@ -113,7 +113,15 @@ async def test_operator_pauses_a_channel_and_messages_wait(
     )
     await expect(page.locator("tr[data-audit]").nth(2)).to_contain_text("合同 A-1")
     await shot(page, screenshots, "audit")
+    await page.goto("/admin/charts")
+    await expect(page.locator("section.card svg.chart")).to_have_count(3)
+    await expect(page.locator("section.card table")).to_contain_text("smsc")  # receipt latency
+    await shot(page, screenshots, "charts")
+    await live.account(short_name="华南物流")  # company for the accounts page
+    stopped = await live.account(short_name="北方银行")
+    await live.store.update_account(stopped.name, AccountChanges(active=False))
     await page.goto("/admin/accounts")
+    await expect(page.locator("tr .badge")).to_have_count(3)
     await shot(page, screenshots, "accounts")
 
     await page.set_viewport_size({"width": 390, "height": 844})  # a phone

@@ -57,9 +57,6 @@ PAGES = Catalog(
         # messages
         "messages.title": ("短信查询", "Messages"),
         "messages.account": ("账号", "Account"),
-        "messages.number": ("手机号码", "Number"),
-        "messages.since": ("起始日期", "From"),
-        "messages.until": ("截止日期", "To"),
         "messages.state": ("状态", "State"),
         "messages.ref": ("客户流水号", "Client reference"),
         "messages.recipient": ("接收号码", "Recipient"),
@@ -67,11 +64,10 @@ PAGES = Catalog(
         "messages.channel": ("通道", "Channel"),
         "messages.created": ("提交时间", "Accepted"),
         "messages.done": ("完成时间", "Finished"),
-        "messages.no_account": ("没有这个账号。", "No such account."),
-        "messages.bad_number": ("不是有效的手机号码。", "Not a valid phone number."),
-        "messages.bad_date": ("请使用 年-月-日 格式。", "Use YYYY-MM-DD."),
-        "messages.bad_state": ("未知状态。", "Unknown state."),
-        "messages.fix_filters": ("请修正上面标出的查询条件", "Fix the marked filters above"),
+        "messages.no_account": (
+            "没有这个账号，因此没有短信。",
+            "No account has that name, so no messages match.",
+        ),
         "messages.none_found": ("没有符合条件的短信", "No messages match"),
         "messages.none_found_hint": (
             "试试放宽日期或清除条件。",

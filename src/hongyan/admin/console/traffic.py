@@ -19,6 +19,7 @@ from markupsafe import Markup
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
+from hongyan.admin import figures
 from hongyan.admin.charts import Series, bar_chart
 from hongyan.admin.console.face import ConsoleFace, ConsoleView, route
 from hongyan.admin.office import BackOffice
@@ -64,6 +65,17 @@ def latency(channel: str, ordered: Sequence[float]) -> Latency:
     )
 
 
+def duration(seconds: float) -> str:
+    """A latency as people read it: milliseconds below a second, minutes above one."""
+    if math.isnan(seconds):
+        return "–"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    return f"{seconds / 60:.1f} min"
+
+
 def latency_chart(found: Sequence[Latency], label: str) -> Markup:
     series = [Series(f.channel, [float(n) for n in f.buckets]) for f in found[:4]]
     return bar_chart(BUCKET_LABELS, series, label=label)
@@ -82,10 +94,20 @@ async def charts_page(view: ConsoleView) -> Response:
         latencies=latencies,
         latency_chart=latency_chart(latencies, view.t("charts.latency")) if latencies else "",
         scan=LATENCY_SCAN,
+        duration=duration,
         **await throughput(view),
     )
 
 
 async def throughput(view: ConsoleView) -> dict[str, Any]:
-    """Hourly sent/delivered/failed and the delivery rate (filled in with ``message_series``)."""
-    return {"sent_chart": "", "rate_chart": "", "series_names": []}
+    """Hourly delivered/failed/pending and the delivery rate, every account (portal's figures)."""
+    hours = await figures.hourly(view.store, None, view.office.clock(), view.office.tz)
+    if not hours.sent:
+        return {"sent_chart": "", "rate_chart": "", "series_names": []}
+    return {
+        "sent_chart": hours.volume_chart(view.t),
+        "rate_chart": hours.rate_chart(view.t),
+        "series_names": [
+            view.t(k) for k in ("figures.delivered", "figures.failed", "figures.pending")
+        ],
+    }

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-WIDTH, HEIGHT = 640, 200
-LEFT, RIGHT, TOP, BOTTOM = 44, 8, 10, 24  # margins for the axis labels
+WIDTH, HEIGHT = 480, 180  # drawn near its size on a phone (~340 px), scaled up on a laptop
+LEFT, RIGHT, TOP, BOTTOM = 40, 8, 10, 24  # margins for the axis labels
 
 
 @dataclass(frozen=True)
@@ -53,13 +53,13 @@ def _frame(labels: Sequence[str], top: float, fmt: Callable[[float], str], label
     for fraction in (0.0, 0.5, 1.0):
         y = TOP + plot_h * (1 - fraction)
         parts.append(
-            f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
+            f'<line class="gridline" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
         )
         parts.append(
             f'<text class="axis" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
             f"{escape(fmt(top * fraction))}</text>"
         )
-    step = max(1, math.ceil(len(labels) / 8))  # at most ~8 labels under the axis
+    step = max(1, math.ceil(len(labels) / 6))  # at most ~6 labels under the axis
     slot = (WIDTH - LEFT - RIGHT) / max(len(labels), 1)
     for i in range(0, len(labels), step):
         x = LEFT + slot * (i + 0.5)

@@ -18,7 +18,7 @@ from hongyan.admin.search import read_search
 from hongyan.admin.views import View, page
 from hongyan.core.accounts import Account
 from hongyan.core.errors import NotFound
-from hongyan.core.messages import MessageState
+from hongyan.core.messages import FINAL_STATES, MessageState
 
 STATES = tuple(s.value for s in MessageState if s is not MessageState.ACCEPTED)
 
@@ -51,7 +51,10 @@ async def detail(view: View[Account]) -> Response:
     found = await view.store.get_message_detail(message_id, account.id)
     if found is None:
         raise NotFound(f"message {message_id}")
-    return view.render("portal/message.html", detail=found, message=found.message)
+    moving = found.message.state not in FINAL_STATES or any(
+        push.state == "pending" for push in found.pushes
+    )
+    return view.render("portal/message.html", detail=found, message=found.message, moving=moving)
 
 
 async def inbound(view: View[Account]) -> Response:

@@ -25,6 +25,7 @@ WEBHOOK_FIELDS = frozenset({"report_url", "inbound_url"})
 TEST_FIELDS = frozenset({"kind", "url"})
 PUSH_KINDS = ("report", "inbound")
 TEST_TIMEOUT = 10.0
+PAGE_PARAMETERS = frozenset({"limit", "cursor"})
 
 
 def _context(request: Request) -> ApiContext:
@@ -36,6 +37,7 @@ def _context(request: Request) -> ApiContext:
 async def balance(request: Request) -> Response:
     context = _context(request)
     account = await authenticate(request, context)
+    inputs.check_query(request)
     fresh = await context.store.get_account_by_id(account.id) or account
     return json_response(200, {"account": fresh.name, "balance": fresh.balance})
 
@@ -44,6 +46,7 @@ async def balance(request: Request) -> Response:
 async def list_inbound(request: Request) -> Response:
     context = _context(request)
     account = await authenticate(request, context)
+    inputs.check_query(request, PAGE_PARAMETERS)
     limit = inputs.query_limit(request)
     before = inputs.query_cursor(request, "i")
     found = await context.store.find_inbound(account.id, before, limit + 1)
@@ -60,6 +63,7 @@ def webhooks_json(report_url: str | None, inbound_url: str | None) -> dict[str, 
 async def get_webhooks(request: Request) -> Response:
     context = _context(request)
     account = await authenticate(request, context)
+    inputs.check_query(request)
     fresh = await context.store.get_account_by_id(account.id) or account
     return json_response(200, webhooks_json(fresh.report_url, fresh.inbound_url))
 
@@ -88,6 +92,7 @@ def check_url(body: Mapping[str, Any], name: str) -> str | None:
 async def put_webhooks(request: Request) -> Response:
     context = _context(request)
     account = await authenticate(request, context)
+    inputs.check_query(request)
     limit = min(context.max_body_bytes, account.limits.max_body_bytes)
     body = await inputs.json_body(request, limit)
     inputs.check_fields(body, WEBHOOK_FIELDS, WEBHOOK_FIELDS)
@@ -127,6 +132,7 @@ async def test_webhook(request: Request) -> Response:
     context = _context(request)
     idempotency: Idempotency = request.app.state.idempotency
     account = await authenticate(request, context)
+    inputs.check_query(request)
     limit = min(context.max_body_bytes, account.limits.max_body_bytes)
     body = await inputs.json_body(request, limit)
     inputs.check_fields(body, TEST_FIELDS, frozenset({"kind"}))

@@ -134,6 +134,15 @@ def format_time(moment: datetime | None) -> str | None:
 # query parameters
 
 
+def check_query(request: Request, known: frozenset[str] = frozenset()) -> None:
+    """Refuse parameters the operation does not take: a typo (``stat=``) must not silently
+    widen a listing."""
+    unknown = sorted({name for name in request.query_params if name not in known})
+    if unknown:
+        errors = [FieldError("unknown parameter", parameter=name) for name in unknown]
+        raise Problem("invalid-parameter", f"unknown query parameter {unknown[0]!r}", errors=errors)
+
+
 def query_time(request: Request, name: str) -> datetime | None:
     text = request.query_params.get(name)
     if text is None:

@@ -37,6 +37,7 @@ MAX_CLIENT_REF = 64
 VALIDITY_SECONDS = (60, 7 * 24 * 3600)
 SCHEDULE_HORIZON = timedelta(days=366)
 STATES = tuple(s.value for s in MessageState)
+LIST_PARAMETERS = frozenset({"state", "client_ref", "since", "until", "limit", "cursor"})
 
 # Whole-request refusals: which field they are about (None: the request as a whole).
 REFUSAL_FIELD: dict[Refusal, str | None] = {
@@ -143,6 +144,7 @@ async def _send(
 async def send(request: Request) -> Response:
     context, idempotency = _context(request)
     account = await authenticate(request, context)
+    inputs.check_query(request)
     limit = min(context.max_body_bytes, account.limits.max_body_bytes)
     body = await inputs.json_body(request, limit)
     send_request = parse_send(body, context.clock())
@@ -163,6 +165,7 @@ def _state(request: Request) -> MessageState | None:
 async def list_messages(request: Request) -> Response:
     context, _ = _context(request)
     account = await authenticate(request, context)
+    inputs.check_query(request, LIST_PARAMETERS)
     limit = inputs.query_limit(request)
     query = MessageQuery(
         account_id=account.id,
@@ -187,6 +190,7 @@ def _not_found(message_id: object) -> Problem:
 async def get_message(request: Request) -> Response:
     context, _ = _context(request)
     account = await authenticate(request, context)
+    inputs.check_query(request)
     message_id = inputs.path_id(request)
     detail = None
     if message_id is not None:
@@ -214,6 +218,7 @@ async def _cancel(
 async def cancel(request: Request) -> Response:
     context, idempotency = _context(request)
     account = await authenticate(request, context)
+    inputs.check_query(request)
     message_id = inputs.path_id(request)
     if message_id is None:
         raise _not_found(request.path_params.get("id"))

@@ -83,6 +83,7 @@ def _errors(*names: str) -> Doc:
         "Unprocessable": "422",
     }
     out = {codes[n]: {"$ref": f"#/components/responses/{n}"} for n in names}
+    out["400"] = {"$ref": "#/components/responses/BadRequest"}  # unknown query parameters
     out["401"] = {"$ref": "#/components/responses/Unauthorized"}
     out["429"] = {"$ref": "#/components/responses/TooManyRequests"}
     out["500"] = {"$ref": "#/components/responses/Internal"}

@@ -238,6 +238,8 @@ SECTIONS: dict[str, type[Any]] = {
     "[dispatcher]": config.DispatcherSettings,
     "[notifier]": config.NotifierSettings,
     "[admin]": config.AdminSettings,
+    "[metrics]": config.MetricsSettings,
+    "[logging]": config.LoggingSettings,
     "[[channels]]": config.ChannelSettings,
     "[[routes]]": config.RouteSettings,
 }

@@ -81,6 +81,7 @@ class SmppChannel:
         self._slots: dict[int, _Slot] = {}
         self._on_latency = on_receipt_latency
         self._submitted_at: OrderedDict[str, float] = OrderedDict()
+        self._retired = (0, 0, 0)  # submits, errors, throttles of binds let go
 
     # --- slots (driven by the bind leases) ------------------------------------------------
 
@@ -104,6 +105,13 @@ class SmppChannel:
             return None
         if held.starting is not None and not held.starting.done():
             held.starting.cancel()
+        stats = held.connector.stats()
+        submits, errors, throttles = self._retired
+        self._retired = (
+            submits + stats.submitted,
+            errors + stats.errors,
+            throttles + stats.throttles,
+        )
         log.info("%s: bind slot %d let go", self.name, slot, extra={"channel": self.name})
         return held.connector
 
@@ -148,6 +156,15 @@ class SmppChannel:
                 )
             )
         return states
+
+    def totals(self) -> tuple[int, int, int]:
+        """Submits, errors and throttles of every bind this process ran (for metrics)."""
+        submits, errors, throttles = self._retired
+        for held in self._slots.values():
+            stats = held.connector.stats()
+            submits, errors = submits + stats.submitted, errors + stats.errors
+            throttles += stats.throttles
+        return submits, errors, throttles
 
     async def wait_started(self) -> None:
         starting = [h.starting for h in self._slots.values() if h.starting is not None]

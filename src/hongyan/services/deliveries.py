@@ -21,6 +21,7 @@ from typing import TypeVar
 
 from hongyan.core.inbound import NewInbound
 from hongyan.core.receipts import ReceiptRecord
+from hongyan.services import metrics
 from hongyan.services.timing import utcnow, wait_any
 from hongyan.store.base import Store
 
@@ -118,13 +119,16 @@ class DeliverySink:
             result = await self._write(receipts, self._store.record_receipts)
             self.receipts_recorded += len(receipts)
             if result is not None:
+                metrics.RECEIPTS.labels("matched").inc(result.matched)
+                metrics.RECEIPTS.labels("pending").inc(result.pending)
                 if result.pending:
                     log.info("%d receipts for carrier ids not known (yet): kept", result.pending)
                 self.receipts_pending += result.pending
                 if result.finished:
                     self._on_finished(result.finished)
         if inbound:
-            await self._write(inbound, self._store.record_inbound)
+            if await self._write(inbound, self._store.record_inbound) is not None:
+                metrics.INBOUND.inc(len(inbound))
             self.inbound_recorded += len(inbound)
         if receipts or inbound:
             self._on_committed()

@@ -37,6 +37,7 @@ from hongyan.core.messages import (
 )
 from hongyan.core.retry import SubmitRetryPolicy
 from hongyan.core.routing import Router
+from hongyan.services import metrics
 from hongyan.services.timing import utcnow, wait_any
 from hongyan.store.base import Store
 
@@ -238,6 +239,8 @@ class Dispatcher:
                 await self._store.unclaim(unclaims, self._owner)
             except Exception:  # their claims run out and they are claimed again: no loss
                 log.exception("handing back %d claimed messages failed", len(unclaims))
+            else:
+                metrics.SUBMIT_RESULTS.labels("unclaimed").inc(len(unclaims))
         if not (successes or retries or finals):
             return
         try:
@@ -248,3 +251,38 @@ class Dispatcher:
             # Not written: the claims stay leased and come back after the lease; the carrier
             # may then see these messages twice, which beats losing them.
             log.exception("recording %d submit results failed", len(successes) + len(retries))
+        else:
+            _observe(successes, retries, finals)
+
+
+def _observe(
+    successes: list[SubmitSuccess], retries: list[SubmitRetry], finals: list[SubmitFinal]
+) -> None:
+    """Metrics for written results, and a log line per message (debug: one per submit)."""
+    metrics.SUBMIT_RESULTS.labels("submitted").inc(len(successes))
+    metrics.SUBMIT_RESULTS.labels("retry").inc(len(retries))
+    for final in finals:
+        metrics.SUBMIT_RESULTS.labels(final.state.value).inc()
+        log.info(
+            "message %d %s: %s",
+            final.message_id,
+            final.state.value,
+            final.error_code,
+            extra={"message_id": final.message_id, "state": final.state.value},
+        )
+    if log.isEnabledFor(logging.DEBUG):
+        for success in successes:
+            log.debug(
+                "message %d submitted on %s",
+                success.message_id,
+                success.channel,
+                extra={"message_id": success.message_id, "channel": success.channel},
+            )
+        for retry in retries:
+            log.debug(
+                "message %d retried at %s: %s",
+                retry.message_id,
+                retry.retry_at.isoformat(),
+                retry.error,
+                extra={"message_id": retry.message_id},
+            )

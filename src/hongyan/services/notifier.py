@@ -23,6 +23,7 @@ import httpx
 
 from hongyan.core.accounts import push_secret, sign_push
 from hongyan.core.pushes import PushJob, next_attempt
+from hongyan.services import metrics
 from hongyan.services.timing import utcnow, wait_any
 from hongyan.store.base import Store
 
@@ -97,6 +98,10 @@ class Notifier:
         await self._store.finish_pushes(now, delivered=delivered, retry=retry)
         self.delivered += len(delivered)
         self.failed += len(retry)
+        abandoned = sum(1 for _, at, _ in retry if at is None)
+        metrics.PUSHES.labels("delivered").inc(len(delivered))
+        metrics.PUSHES.labels("retry").inc(len(retry) - abandoned)
+        metrics.PUSHES.labels("abandoned").inc(abandoned)
         return len(jobs)
 
     async def _post(self, job: PushJob) -> str | None:

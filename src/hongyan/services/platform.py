@@ -29,7 +29,7 @@ from hongyan.core.messages import SubmitSuccess
 from hongyan.core.pushes import next_attempt
 from hongyan.core.retry import SubmitRetryPolicy
 from hongyan.core.routing import Route, Router
-from hongyan.services import wakeups
+from hongyan.services import metrics, wakeups
 from hongyan.services.api.app import create_app
 from hongyan.services.api.auth import Authenticator
 from hongyan.services.api.context import ApiContext
@@ -40,6 +40,7 @@ from hongyan.services.deliveries import DeliverySink
 from hongyan.services.dispatcher import Dispatcher
 from hongyan.services.keys import load_server_key
 from hongyan.services.leases import BindLeases, new_owner
+from hongyan.services.metrics_http import RequestMetrics, metrics_app, metrics_endpoint
 from hongyan.services.notifier import Notifier, PushRetry
 from hongyan.services.pushes import format_push
 from hongyan.store import connect
@@ -67,6 +68,7 @@ class Tuning:
     dispatcher_poll_seconds: float = 0.25
     notifier_poll_seconds: float = 0.5
     pending_receipt_ttl: timedelta = timedelta(hours=1)  # unmatched receipts kept this long
+    queue_figures_max_age: float = 5.0  # /metrics reads the queue figures at most this often
 
 
 class _Server(uvicorn.Server):
@@ -102,6 +104,7 @@ class Platform:
 
     async def run(self, stop: asyncio.Event) -> None:
         store = self.store = connect(self.settings.database.url)
+        store.on_commit = metrics.observe_commit
         await store.open()
         try:
             await store.upgrade()
@@ -130,6 +133,8 @@ class Platform:
             tasks += await self._dispatcher(store, stop)
         if "api" in self.roles:
             tasks.append(asyncio.create_task(self._api(store, key)))
+        elif self.settings.metrics.port:
+            tasks.append(asyncio.create_task(self._metrics_listener(store)))
         return tasks
 
     async def _notifier(
@@ -164,7 +169,11 @@ class Platform:
         sink_stop = asyncio.Event()
         sink_task = asyncio.create_task(self.sink.run(sink_stop))
         channels = self.channels = ChannelSet(
-            self.settings.channels, self.sink, self.simulator_factory, self.tuning.connector_options
+            self.settings.channels,
+            self.sink,
+            self.simulator_factory,
+            self.tuning.connector_options,
+            on_receipt_latency=metrics.observe_receipt_latency,
         )
         await channels.start()
         dispatcher = self.dispatcher = self._make_dispatcher(store, channels)
@@ -180,6 +189,7 @@ class Platform:
         await channels.wait_started()
         leases_stop = asyncio.Event()
         leases_task = asyncio.create_task(leases.run(leases_stop))
+        sampler_task = asyncio.create_task(metrics.ChannelSampler(channels).run(leases_stop))
         unlisten = await store.listen(wakeups.DUE, dispatcher.wake)
 
         async def run_dispatcher() -> None:
@@ -189,6 +199,7 @@ class Platform:
                 await unlisten()
                 leases_stop.set()
                 await leases_task  # unbind (receipts in flight answered first), release slots
+                await sampler_task
                 await channels.stop()
                 sink_stop.set()
                 await sink_task
@@ -240,22 +251,35 @@ class Platform:
             trusted_proxies=http.trusted_proxies,
             server_key=key,
         )
-        app = create_app(self.context, [*self.extra_routes, *back_office(self.settings, key)])
-        config = uvicorn.Config(
-            app,
-            host=http.host,
-            port=http.port,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            server_header=False,
+        scrape = metrics_endpoint(
+            self.settings.metrics,
+            metrics.QueueFigures(store, self.tuning.queue_figures_max_age),
+            http.trusted_proxies,
         )
-        self.server = _Server(config)
+        app = create_app(
+            self.context, [scrape, *self.extra_routes, *back_office(self.settings, key)]
+        )
+        app.add_middleware(RequestMetrics)
+        self.server = _Server(_server_config(app, http.host, http.port))
         if self.sockets is None:
             self.sockets = [listen(http.host, http.port)]
         return self.server.serve(sockets=self.sockets)
 
+    async def _metrics_listener(self, store: Store) -> None:
+        """``/metrics`` on ``[metrics] port`` for a process without the API role."""
+        cfg = self.settings.metrics
+        app = metrics_app(cfg, metrics.QueueFigures(store, self.tuning.queue_figures_max_age))
+        self.server = _Server(_server_config(app, cfg.host, cfg.port))
+        await self.server.serve(sockets=[listen(cfg.host, cfg.port)])
+
     def _admitted(self, account: Account, ids: tuple[int, ...]) -> None:
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "%s: %d messages accepted",
+                account.name,
+                len(ids),
+                extra={"account": account.name, "message_ids": list(ids)},
+            )
         if self.dispatcher is not None:
             self.dispatcher.wake()
         elif self._wake_dispatchers is not None:
@@ -267,6 +291,18 @@ class Platform:
     def http_port(self) -> int | None:
         """The port the HTTP server listens on, once started (useful with port 0)."""
         return int(self.sockets[0].getsockname()[1]) if self.sockets else None
+
+
+def _server_config(app: Any, host: str, port: int) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        server_header=False,
+    )
 
 
 def listen(host: str, port: int) -> socket.socket:

@@ -435,6 +435,10 @@ class Store(Protocol):
     ) -> IdempotencyRecord | None: ...  # None when absent or expired
     async def purge_idempotency_keys(self, now: datetime) -> int: ...  # expired ones
 
+    # metrics (issue 11): called after each commit with (operations in the transaction,
+    # seconds it took); may run on a store thread.
+    on_commit: Callable[[int, float], None] | None
+
     # channels (scale-out, issue 11). Bind slot leases: ``acquire`` takes the listed slots that
     # are free, released, expired (lease_until <= now) or already ``owner``'s, in one race-free
     # statement, and returns the slots ``owner`` now holds; ``renew`` extends ``owner``'s slots
@@ -445,8 +449,8 @@ class Store(Protocol):
     async def renew_channel_slots(
         self, owner: str, states: Sequence[BindState], now: datetime, ttl_seconds: float
     ) -> list[tuple[str, int]]: ...
-    async def release_channel_slots(
-        self, owner: str, slots: Sequence[tuple[str, int]] | None = None  # None: all of them
+    async def release_channel_slots(  # slots None: every slot of owner's
+        self, owner: str, slots: Sequence[tuple[str, int]] | None = None
     ) -> int: ...
     async def set_channel_paused(self, channel: str, paused: bool) -> None: ...
     async def paused_channels(self) -> set[str]: ...

@@ -6,6 +6,7 @@ migrations, accounts, lists and plain reads.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -76,8 +77,12 @@ class PostgresStore(PostgresOperators, ApiVerbs, Channels, PostgresPortalReads):
             self._pool = None
 
     async def _tx(self, operation: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        started = time.perf_counter()
         async with self._pool.acquire() as con, con.transaction():
-            return await operation(con, *args, **kwargs)
+            result = await operation(con, *args, **kwargs)
+        if self.on_commit is not None:  # metrics: one verb per transaction here
+            self.on_commit(1, time.perf_counter() - started)
+        return result
 
     async def _fetch(self, sql: str, *args: Any) -> list[Any]:
         return list(await self._pool.fetch(sql, *args))

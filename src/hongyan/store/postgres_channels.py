@@ -33,6 +33,7 @@ class Channels:
     url: str
     _pool: Any
     _clock: Callable[[], datetime]
+    on_commit: Callable[[int, float], None] | None = None  # observer: see Store.on_commit
 
     async def _fetch(self, sql: str, *args: Any) -> list[Any]:
         raise NotImplementedError

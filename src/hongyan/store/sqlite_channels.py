@@ -19,6 +19,7 @@ from hongyan.core.messages import ClaimedMessage, MessageState, check_transition
 from hongyan.store import rows
 from hongyan.store.base import BindState, ChannelState, QueueStats
 from hongyan.store.rows import iso
+from hongyan.store.sqlite_writer import Writer
 
 T = TypeVar("T")
 UNCLAIMED = check_transition(MessageState.SUBMITTING, MessageState.QUEUED)
@@ -163,6 +164,15 @@ def channel_state(row: Any, paused: bool) -> ChannelState:
 
 class Channels:
     _clock: Callable[[], datetime]
+    _writer: Writer
+
+    @property
+    def on_commit(self) -> Callable[[int, float], None] | None:
+        return self._writer.on_commit
+
+    @on_commit.setter
+    def on_commit(self, observer: Callable[[int, float], None] | None) -> None:
+        self._writer.on_commit = observer
 
     async def _read(self, operation: Callable[[sqlite3.Connection], T]) -> T:
         raise NotImplementedError

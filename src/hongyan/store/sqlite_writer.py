@@ -18,6 +18,7 @@ import asyncio
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -70,6 +71,9 @@ class Writer:
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self.batches = 0  # transactions committed (observability, tests)
+        # (operations in the transaction, seconds from BEGIN to COMMIT); called on the writer
+        # thread, so it must be thread-safe (prometheus-client's metrics are)
+        self.on_commit: Callable[[int, float], None] | None = None
 
     def start(self) -> None:
         self._thread = threading.Thread(
@@ -137,6 +141,7 @@ class Writer:
 
     def _commit(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
         outcomes: list[tuple[Any, BaseException | None]] = []
+        started = time.perf_counter()
         try:
             conn.execute("BEGIN IMMEDIATE")
             for job in batch:
@@ -149,6 +154,8 @@ class Writer:
                 _resolve(job, None, exc)
             return
         self.batches += 1
+        if self.on_commit is not None:
+            self.on_commit(len(batch), time.perf_counter() - started)
         for job, (result, error) in zip(batch, outcomes, strict=True):
             _resolve(job, result, error)
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from hongyan.core.accounts import Account
 from hongyan.core.admission import Admission, SendRequest, admit, normalize_all, refuse
 from hongyan.core.errors import InsufficientBalance, Refusal
+from hongyan.services import metrics
 from hongyan.services.timing import utcnow
 from hongyan.store.base import Store
 
@@ -102,6 +103,13 @@ class Sender:
         return await self._banned.get()
 
     async def send(
+        self, account: Account, request: SendRequest, *, commit: AdmitHook | None = None
+    ) -> SendOutcome:
+        outcome = await self._send(account, request, commit=commit)
+        metrics.count_admission(outcome.admission.refusal, outcome.admission.refused, outcome.ids)
+        return outcome
+
+    async def _send(
         self, account: Account, request: SendRequest, *, commit: AdmitHook | None = None
     ) -> SendOutcome:
         if not self._rate.allow(account):

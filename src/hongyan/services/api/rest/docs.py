@@ -16,7 +16,10 @@ ASSETS = {
     "docs.css": "text/css; charset=utf-8",
 }
 # Everything the page needs comes from this server: a CDN could not load even if one were named.
-CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'"
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self';"
+    " img-src 'self' data:"
+)
 
 
 @cache

@@ -12,7 +12,7 @@ from hongyan.services.api.rest.problems import TYPES
 Doc = dict[str, Any]
 
 DESCRIPTION = """\
-JSON over HTTPS for sending SMS through hongyan, reading what happened to them, and reading
+JSON over HTTP(S) for sending SMS through hongyan, reading what happened to them, and reading
 replies. Authenticate with an API key: `Authorization: Bearer hy_…` (keys are made in the
 partner portal or with `hongyan api-key create`).
 

@@ -50,7 +50,7 @@ SEND_REQUEST = obj(
             "maxItems": m.MAX_TO,
             "items": {"type": "string", "minLength": 1, "maxLength": m.MAX_NUMBER},
             "description": "International numbers, country code first (+8613800138000,"
-            " 447700900123); the same number twice is sent twice.",
+            " 447911123456); the same number twice is sent twice.",
         },
         "text": {
             "type": "string",

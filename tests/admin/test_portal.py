@@ -83,7 +83,12 @@ async def test_detail_shows_segments_receipts_and_pushes(live: Live, face_client
     account, portal = await signed_in(live, face_client, report_url=live.push_url)
     (mid,) = await send(live, account, "8613800138000", text="鸿雁传书，" * 20)
     await delivered(live, [mid])
-    await live.wait_pushes(1)
+
+    async def pushed() -> bool:  # the receiver got it, and the notifier recorded its answer
+        found = await live.store.get_message_detail(mid)
+        return found is not None and [p.state for p in found.pushes] == ["delivered"]
+
+    await eventually(pushed, what="the report push recorded")
     page = (await portal.get(f"/messages/{mid}")).text
     assert page.count("DELIVRD") >= 2  # the message's stat and each segment's receipt
     segments = page.split('id="segments"')[1].split("</table>")[0]

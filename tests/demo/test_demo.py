@@ -106,6 +106,21 @@ def test_both_apis_deliver_and_push(demo: Demo) -> None:
     assert demo.stop() == 0
 
 
+@pytest.mark.parametrize(("face", "name"), [("portal", "demo"), ("admin", "admin")])
+def test_printed_back_office_sign_ins_work(demo: Demo, face: str, name: str) -> None:
+    assert f"{demo.base}/{face}" in demo.output()
+    with httpx.Client(base_url=demo.base) as browser:
+        form = browser.get(f"/{face}/signin").text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form)
+        assert csrf is not None
+        signed_in = browser.post(
+            f"/{face}/signin", data={"csrf": csrf[1], "name": name, "password": "demo1234"}
+        )
+        assert signed_in.status_code == 303
+        home = browser.get(f"/{face}/", follow_redirects=True)
+        assert home.status_code == 200 and "/signin" not in str(home.url)
+
+
 def test_inbound_reply_reaches_readsms_and_push(demo: Demo) -> None:
     injected = httpx.get(
         f"{demo.base}/demo/mo", params={"from": "13800138000", "to": "106900001", "text": "好的"}

@@ -30,6 +30,7 @@ from hongyan.core.accounts import hash_password
 from hongyan.store.base import NewAccount, Store
 
 ACCOUNT, PASSWORD, SERVICE_CODE = "demo", "demo1234", "1069000"
+OPERATOR = "admin"  # signs in to the console with PASSWORD
 
 
 def register(subparsers: Any) -> None:
@@ -82,6 +83,8 @@ def settings_for(args: argparse.Namespace, data_dir: Path) -> Settings:
 
 
 async def ensure_account(store: Store, port: int) -> None:
+    if await store.get_operator(OPERATOR) is None:
+        await store.create_operator(OPERATOR, await asyncio.to_thread(hash_password, PASSWORD))
     if await store.get_account(ACCOUNT) is not None:
         return
     base = f"http://127.0.0.1:{port}/demo"
@@ -121,6 +124,9 @@ account {ACCOUNT} / {PASSWORD}, service code {SERVICE_CODE}; pushes go to {base}
   curl -s '{base}/send/readsms.aspx?name={ACCOUNT}&pwd={PASSWORD}' | iconv -f gbk -t utf-8
   # what the partner received
   curl -s {base}/demo/pushes
+
+  partner portal   {base}/portal   ({ACCOUNT} / {PASSWORD})
+  operator console {base}/admin    ({OPERATOR} / {PASSWORD})
 
 Ctrl-C stops; data stays in the data directory (--reset starts clean).
 """

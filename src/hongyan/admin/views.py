@@ -64,6 +64,7 @@ class View(Generic[U]):
     user: U | None = None
     form: FormData | None = None
     _session_changed: bool = False
+    _came_without_session: bool = False
     _remember_lang: bool = False
 
     @property
@@ -131,11 +132,14 @@ class View(Generic[U]):
         return f"{self.request.url.path}?{urlencode(params)}"
 
     def finish(self, response: Response) -> Response:
-        """Cookies and security headers on a response (every response goes through here)."""
+        """Cookies and security headers on a response (every response goes through here; a
+        second pass over the same response adds nothing)."""
         if self._session_changed:
             self.face.cookie.write(response, self.request, self.session)
+            self._session_changed = False
         if self._remember_lang:
             remember_language(response, self.lang)
+            self._remember_lang = False
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
@@ -177,14 +181,14 @@ async def _open(office: BackOffice, face: Face[U], request: Request) -> View[U]:
         lang=lang,
         t=face.catalog.translator(lang),
     )
-    view._session_changed = session is None
+    view._session_changed = view._came_without_session = session is None
     view._remember_lang = remember
     return view
 
 
 def _csrf_ok(view: View[Any]) -> bool:
     presented = view.field(CSRF_FIELD) or view.request.headers.get(CSRF_HEADER, "")
-    if view._session_changed or not presented:  # no session cookie came: nothing to match
+    if view._came_without_session or not presented:  # no session cookie: nothing to match
         return False
     return hmac.compare_digest(presented.encode(), view.session.csrf.encode())
 

@@ -29,9 +29,25 @@ from hongyan.store.base import NewAccount, Store
 from hongyan.store.sqlite import SqliteStore
 
 SERVER_KEY = b"rest-test-server-key"
-# The store contract suite's fixtures: ``store`` on both backends (with its PostgreSQL template).
+# The store contract suite's ``store`` fixture: SQLite and PostgreSQL.
 store = store_fixtures.store
-postgres_template = store_fixtures.postgres_template
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_databases: Any) -> str:
+    """``store``'s migrated template, under a name of its own: tests/store makes another when
+    both folders run in one session."""
+    from hongyan.store.postgres import PostgresStore
+
+    async def make() -> str:
+        url = await postgres_databases.create(name="hongyan_rest_template")
+        migrated = PostgresStore(url)
+        await migrated.open()
+        await migrated.upgrade()
+        await migrated.close()
+        return "hongyan_rest_template"
+
+    return str(store_fixtures._in_thread(make))
 
 
 @dataclass

@@ -113,16 +113,10 @@ def send_result(admission: Admission, ids: list[int]) -> dict[str, Any]:
         entry: dict[str, Any] = {"to": decision.input, "number": decision.recipient}
         if decision.refusal is None:
             message_id, new = next(pending)
-            entry |= {"id": message_id, "state": "queued", "segments": new.segments}
-            entry |= {"refusal": None}
+            entry.update(id=message_id, state="queued", segments=new.segments, refusal=None)
         else:
-            entry |= {"id": None, "state": "refused", "segments": None}
-            entry |= {
-                "refusal": {
-                    "code": decision.refusal.value,
-                    "detail": refusal_text(decision.refusal),
-                }
-            }
+            refusal = {"code": decision.refusal.value, "detail": refusal_text(decision.refusal)}
+            entry.update(id=None, state="refused", segments=None, refusal=refusal)
         recipients.append(entry)
     return {
         "messages": recipients,

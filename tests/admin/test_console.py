@@ -64,6 +64,18 @@ async def test_sign_in_is_throttled(live: Live, face_client: Any) -> None:
     assert (await console.get("/accounts")).status_code == 303
 
 
+async def test_portal_failures_do_not_lock_out_an_operator_of_the_same_name(
+    live: Live, face_client: Any
+) -> None:
+    partner = await live.account()
+    await operator(live, partner.name)
+    portal = face_client("/portal")
+    for _ in range(5):
+        assert (await portal.sign_in(partner.name, "wrong password")).status_code == 401
+    assert (await portal.sign_in(partner.name, PASSWORD)).status_code == 429
+    assert (await face_client("/admin").sign_in(partner.name, PASSWORD)).status_code == 303
+
+
 async def test_account_actions_write_audit_entries(live: Live, face_client: Any) -> None:
     console = await signed_in(live, face_client)
     created = await console.post(

@@ -94,6 +94,11 @@ class Face(Generic[U]):
     def url(self, path: str = "/") -> str:
         return self.prefix + path
 
+    def throttled_name(self, name: str) -> str:
+        """The name as the sign-in throttle counts it: a partner and an operator may share a
+        name, and failures on one face must not lock the other out."""
+        return f"{self.realm}:{name}"
+
     def safe_next(self, target: str | None) -> str:
         """A post-sign-in destination inside this face; anything else is the face's home."""
         inside = target is not None and target.startswith(self.prefix + "/")

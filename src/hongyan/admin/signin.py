@@ -33,15 +33,16 @@ def sign_in_routes(office: BackOffice, face: Face[U], verify: Verify[U]) -> list
     async def submit(view: View[U]) -> Response:
         name, password = view.field("name")[:MAX_NAME], view.field("password")[:MAX_PASSWORD]
         address = client_address(view.request, view.context.trusted_proxies) or "?"
-        wait = office.throttle.wait_seconds(address, name)
+        counted = face.throttled_name(name)
+        wait = office.throttle.wait_seconds(address, counted)
         if wait:
             minutes = max(1, math.ceil(wait / 60))
             return _form(view, view.t("signin.throttled", minutes=minutes), name, status=429)
         user = await verify(view.context, name, password) if name and password else None
         if user is None:
-            office.throttle.failed(address, name)
+            office.throttle.failed(address, counted)
             return _form(view, view.t("signin.wrong"), name, status=401)
-        office.throttle.succeeded(name)
+        office.throttle.succeeded(counted)
         if not user.active:
             return _form(view, view.t("signin.disabled"), name, status=403)
         view.sign_in(user)

@@ -15,6 +15,7 @@ from hongyan.cli.common import (
     with_store,
 )
 from hongyan.core.accounts import (
+    MIN_PASSWORD,
     NAME_PATTERN,
     SERVICE_CODE_PATTERN,
     Account,
@@ -26,8 +27,6 @@ from hongyan.core.accounts import (
 from hongyan.core.errors import NotFound
 from hongyan.services.keys import load_server_key
 from hongyan.store.base import AccountChanges, NewAccount, Store
-
-MIN_PASSWORD = 5  # the 企信通 rule: passwords of 4 characters or fewer are refused (6016)
 
 
 def register(subparsers: Any) -> None:

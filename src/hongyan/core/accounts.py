@@ -20,6 +20,9 @@ _HASHER = PasswordHasher()  # argon2id, library defaults (RFC 9106 low-memory pr
 _MD5_HEX = re.compile(r"^[0-9a-fA-F]{32}$")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 SERVICE_CODE_PATTERN = re.compile(r"^\d{1,20}$")
+# Shortest account password: the 企信通 rule (cpwd refuses 4 characters or fewer, error 6016),
+# kept by every way a password is set (CLI, console, portal).
+MIN_PASSWORD = 5
 
 
 @dataclass(frozen=True)

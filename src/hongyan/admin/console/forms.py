@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from hongyan.admin.i18n import Translator
 from hongyan.core.accounts import (
+    MIN_PASSWORD,
     NAME_PATTERN,
     SERVICE_CODE_PATTERN,
     Account,
@@ -20,7 +21,6 @@ from hongyan.core.accounts import (
 )
 from hongyan.store.base import AccountChanges, NewAccount
 
-MIN_ACCOUNT_PASSWORD = 5  # the 企信通 rule: passwords of 4 characters or fewer are refused
 MAX_AMOUNT = 100_000_000  # one top-up; a typo of a few extra zeros is refused, not applied
 Field = Callable[[str], str]  # a form field by name ("" when absent)
 
@@ -57,8 +57,8 @@ class Checked:
         return int(value)
 
     def password(self, name: str, value: str, again: str) -> str:
-        if len(value) < MIN_ACCOUNT_PASSWORD:
-            self.fail(name, "form.short_password", n=MIN_ACCOUNT_PASSWORD)
+        if len(value) < MIN_PASSWORD:
+            self.fail(name, "form.short_password", n=MIN_PASSWORD)
         elif value != again:
             self.fail(name, "form.passwords_differ")
         return value

@@ -17,11 +17,10 @@ from starlette.routing import BaseRoute, Route
 from hongyan.admin.office import BackOffice
 from hongyan.admin.portal.face import PortalFace
 from hongyan.admin.views import View, page
-from hongyan.core.accounts import Account, hash_password, verify_password
+from hongyan.core.accounts import MIN_PASSWORD, Account, hash_password, verify_password
 from hongyan.services.api.http import client_address
 from hongyan.store.base import AccountChanges
 
-MIN_PASSWORD = 5  # the rule `hongyan account` keeps (企信通 refuses 4 characters or fewer)
 MAX_PASSWORD = 256
 
 
@@ -51,12 +50,13 @@ async def change(view: View[Account]) -> Response:
     old, new, again = (view.field(n) for n in ("old", "new", "again"))
     address = client_address(view.request, view.context.trusted_proxies) or "?"
     throttle = view.office.throttle
-    wait = throttle.wait_seconds(address, account.name)
+    counted = view.face.throttled_name(account.name)
+    wait = throttle.wait_seconds(address, counted)
     if wait:
         message = view.t("signin.throttled", minutes=max(1, math.ceil(wait / 60)))
         return view.render("portal/password.html", status=429, error=message, notice=None)
     if not await asyncio.to_thread(verify_password, account.password_hash, old):
-        throttle.failed(address, account.name)
+        throttle.failed(address, counted)
         error = view.t("password.wrong_old")
         return view.render("portal/password.html", status=400, error=error, notice=None)
     problem = _problem(new, again)

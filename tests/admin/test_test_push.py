@@ -71,3 +71,18 @@ async def test_nobody_listening_is_an_error_not_an_exception() -> None:
             )
     assert result.status is None
     assert result.error is not None and "ConnectError" in result.error
+
+
+async def test_link_local_addresses_are_refused_before_any_request() -> None:
+    sent: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, text="secret metadata")
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(record)) as client:
+        for url in ("http://169.254.169.254/latest/meta-data/", "http://[fe80::1]:8080/x"):
+            result = await send_test_push(client, ACCOUNT, "report", url, KEY, NOW)
+            assert result.status is None and result.body == ""
+            assert result.error is not None and "link-local" in result.error
+    assert sent == []

@@ -10,9 +10,12 @@ or why there was none. The body carries id 0 (no message has it) and the request
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import socket
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -84,6 +87,9 @@ async def send_test_push(
         TEST_HEADER: "1",
     }
     started = time.perf_counter()
+    refused = await _link_local(url)
+    if refused is not None:
+        return _failed(f"{refused} is a link-local address (cloud metadata lives there)", started)
     try:
         async with (
             asyncio.timeout(timeout),
@@ -96,6 +102,29 @@ async def send_test_push(
         return _failed(f"{type(exc).__name__}: {exc}"[:300], started)
     text = answer.decode(response.encoding or "utf-8", errors="replace")[:MAX_BODY_CHARS]
     return TestPushResult(response.status_code, text, None, _ms(started))
+
+
+async def _link_local(url: str) -> str | None:
+    """The first link-local address ``url``'s host resolves to, if any.
+
+    A test push shows the answer, so it must not become a way to read the cloud metadata
+    service (169.254.169.254 and friends) from inside the platform's network. Loopback and
+    private addresses stay allowed: self-hosted partners' receivers live there.
+    """
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return None  # httpx refuses it with its own error
+    try:
+        found = await asyncio.get_running_loop().getaddrinfo(
+            parts.hostname, parts.port or 80, type=socket.SOCK_STREAM
+        )
+    except OSError:
+        return None  # unresolvable: the POST reports it
+    for *_, address in found:
+        ip = ipaddress.ip_address(str(address[0]).split("%")[0])
+        if ip.is_link_local:
+            return str(ip)
+    return None
 
 
 async def _first_bytes(response: httpx.Response, limit: int) -> bytes:

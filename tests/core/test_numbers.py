@@ -44,3 +44,31 @@ def test_normalize(raw: str, national: str | None, expected: str | None) -> None
 )
 def test_national_cn(e164: str, expected: str) -> None:
     assert national_cn(e164) == expected
+
+
+def _full_check(candidate: str) -> str | None:
+    """What phonenumbers alone answers for ``+<digits>`` (the path before the fast path)."""
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(candidate, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)[1:]
+
+
+@pytest.mark.parametrize("prefix", [f"1{d:02d}" for d in range(100)] + ["1610", "1740", "1749"])
+def test_fast_chinese_mobile_path_agrees_with_phonenumbers(prefix: str) -> None:
+    # Every 86 + 1xx prefix, with suffixes spread over the rest of the 11 digits.
+    import random
+
+    rng = random.Random(prefix)
+    for _ in range(40):
+        national = prefix + "".join(rng.choice("0123456789") for _ in range(11 - len(prefix)))
+        for raw in (f"86{national}", f"+86{national}"):
+            assert normalize(raw) == _full_check(f"+86{national}"), raw
+        # Without a country code (企信通), only 1[3-9]… is read as Chinese; else as +<digits>.
+        expected = _full_check(f"+86{national}" if national[1] in "3456789" else f"+{national}")
+        assert normalize(national, national="CN") == expected, national

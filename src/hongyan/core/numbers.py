@@ -14,6 +14,14 @@ import phonenumbers
 _SEPARATORS = re.compile(r"[\s\-().]")
 _CN_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
+# The fast path for the commonest number, a Chinese mobile: a full phonenumbers parse costs
+# ~50 µs (a tenth of a one-recipient send request's CPU), and a bulk request has thousands.
+# The patterns are the library's own CN metadata, so the answer is the one the full check
+# gives (tests/core/test_numbers.py compares both over every mobile prefix).
+_CN_METADATA = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+_CN_GENERAL = re.compile(_CN_METADATA.general_desc.national_number_pattern)
+_CN_MOBILE_METADATA = re.compile(_CN_METADATA.mobile.national_number_pattern)
+
 
 def _clean(raw: str) -> str:
     number = _SEPARATORS.sub("", raw)
@@ -27,6 +35,8 @@ def _clean(raw: str) -> str:
 def _valid_e164(candidate: str) -> str | None:
     if not re.fullmatch(r"\+\d{6,15}", candidate):
         return None
+    if _cn_mobile(candidate):
+        return candidate[1:]
     try:
         parsed = phonenumbers.parse(candidate, None)
     except phonenumbers.NumberParseException:
@@ -34,6 +44,17 @@ def _valid_e164(candidate: str) -> str | None:
     if not phonenumbers.is_valid_number(parsed):
         return None
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)[1:]
+
+
+def _cn_mobile(candidate: str) -> bool:
+    """``+86`` and an 11-digit national number the CN metadata calls mobile."""
+    national = candidate[3:]
+    return (
+        candidate.startswith("+86")
+        and len(national) == 11
+        and _CN_MOBILE_METADATA.fullmatch(national) is not None
+        and _CN_GENERAL.fullmatch(national) is not None
+    )
 
 
 def normalize(raw: str, *, national: str | None = None) -> str | None:

@@ -8,10 +8,8 @@ through the writer too.
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -43,7 +41,7 @@ from hongyan.store.sqlite_channels import Channels
 from hongyan.store.sqlite_operators import Operators
 from hongyan.store.sqlite_portal import PortalReads
 from hongyan.store.sqlite_reads import Reads
-from hongyan.store.sqlite_writer import Writer, open_connection
+from hongyan.store.sqlite_writer import Reader, Writer, open_connection
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
@@ -84,8 +82,7 @@ class SqliteStore(Reads, Operators, ApiVerbs, Channels, PortalReads):
         self._clock = clock
         self._memory = path == ":memory:"
         self._writer = Writer(partial(open_connection, path))
-        self._reader: sqlite3.Connection | None = None
-        self._read_thread: ThreadPoolExecutor | None = None
+        self._reader: Reader | None = None
 
     # lifecycle
 
@@ -94,29 +91,22 @@ class SqliteStore(Reads, Operators, ApiVerbs, Channels, PortalReads):
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._writer.start()
         if not self._memory:
-            self._read_thread = ThreadPoolExecutor(1, thread_name_prefix="hongyan-sqlite-reader")
-            self._reader = await self._in_reader(lambda: open_connection(self.path))
+            self._reader = Reader(partial(open_connection, self.path))
+            self._reader.start()
 
     async def close(self) -> None:
         if self._reader is not None:
-            await self._in_reader(self._reader.close)
+            await self._reader.stop()
             self._reader = None
-        if self._read_thread is not None:
-            self._read_thread.shutdown()
-            self._read_thread = None
         await self._writer.stop()
 
     async def upgrade(self) -> list[str]:
         return await self._writer.run(partial(_upgrade, now=self._clock()), exclusive=True)
 
-    async def _in_reader(self, call: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._read_thread, call)
-
     async def _read(self, operation: Callable[[sqlite3.Connection], T]) -> T:
-        reader = self._reader
-        if reader is None:
+        if self._reader is None:
             return await self._writer.run(operation)
-        return await self._in_reader(partial(operation, reader))
+        return await self._reader.run(operation)
 
     async def _write(self, operation: Callable[[sqlite3.Connection], T]) -> T:
         return await self._writer.run(operation)
@@ -216,9 +206,7 @@ class SqliteStore(Reads, Operators, ApiVerbs, Channels, PortalReads):
     # the queue
 
     async def admit(self, account_id: int, messages: Sequence[NewMessage]) -> list[int]:
-        return await self._write(
-            partial(q.admit, account_id=account_id, messages=messages, now=self._clock())
-        )
+        return await self._write(q.Admit(account_id, messages, self._clock()))
 
     async def claim_due(
         self, now: datetime, limit: int, lease_seconds: float, owner: str

@@ -88,12 +88,17 @@ class Form:
     fields: tuple[Field, ...]
     fold_case: bool = False
     params: dict[str, str] = field(init=False, compare=False, repr=False)
+    _lossy: dict[str, bool] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         params: dict[str, str] = {}
+        lossy: dict[str, bool] = {}
         for f in self.fields:  # later occurrences (body after query) win
-            params[self._key(f.name)] = f.value
+            key = f.name.lower() if self.fold_case else f.name
+            params[key] = f.value
+            lossy[key] = f.lossy
         object.__setattr__(self, "params", params)
+        object.__setattr__(self, "_lossy", lossy)
 
     def _key(self, name: str) -> str:
         return name.lower() if self.fold_case else name
@@ -106,9 +111,7 @@ class Form:
 
     def lossy(self, name: str) -> bool:
         """Whether the winning value of ``name`` was decoded with replacement characters."""
-        key = self._key(name)
-        winner = [f for f in self.fields if self._key(f.name) == key][-1:]
-        return bool(winner) and winner[0].lossy
+        return self._lossy.get(self._key(name), False)
 
 
 # --- charsets -----------------------------------------------------------------------------

@@ -1,0 +1,143 @@
+"""Admits of concurrent requests committed together give what one-by-one admits give."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hongyan.core.errors import InsufficientBalance
+from hongyan.store.base import Store
+from hongyan.store.sqlite import SqliteStore
+from hongyan.store.sqlite_writer import Writer, open_connection
+
+from .factories import new_account, new_message
+
+
+async def test_mixed_concurrent_admits_charge_in_order(store: Store) -> None:
+    a = await store.create_account(new_account("a", balance=100))
+    b = await store.create_account(new_account("b", balance=30))
+    sizes = [1, 5, 1, 40, 2, 1, 60, 3, 1, 1, 25, 1] * 3
+    requests = [(a if i % 3 else b, n) for i, n in enumerate(sizes)]
+
+    async def one(account_id: int, n: int) -> list[int] | InsufficientBalance:
+        try:
+            return await store.admit(account_id, [new_message(account_id) for _ in range(n)])
+        except InsufficientBalance as refused:
+            return refused
+
+    results = await asyncio.gather(*(one(acc.id, n) for acc, n in requests))
+    charged = {a.id: 0, b.id: 0}
+    all_ids: list[int] = []
+    for (acc, n), result in zip(requests, results, strict=True):
+        if isinstance(result, InsufficientBalance):
+            continue
+        assert len(result) == n and result == list(range(result[0], result[0] + n))
+        charged[acc.id] += n
+        all_ids += result
+        for message_id in (result[0], result[-1]):
+            message = await store.get_message(message_id)
+            assert message is not None and message.account_id == acc.id
+    assert len(set(all_ids)) == len(all_ids)
+    assert any(isinstance(r, InsufficientBalance) for r in results)
+    for acc, start in ((a, 100), (b, 30)):
+        now = await store.get_account(acc.name)
+        assert now is not None and now.balance == start - charged[acc.id] >= 0
+        # every refused request really did not fit in what was left at the end
+        refused = [n for (x, n), r in zip(requests, results, strict=True)
+                   if x.id == acc.id and isinstance(r, InsufficientBalance)]  # fmt: skip
+        assert all(n > now.balance for n in refused)
+
+
+@pytest.fixture
+async def sqlite_store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    store = SqliteStore(str(tmp_path / "group.db"))
+    await store.open()
+    await store.upgrade()
+    yield store
+    await store.close()
+
+
+async def test_sqlite_ledger_has_one_row_per_admit_in_order(
+    sqlite_store: SqliteStore, tmp_path: Path
+) -> None:
+    store = sqlite_store
+    a = await store.create_account(new_account(balance=10))
+    results = await asyncio.gather(
+        *(store.admit(a.id, [new_message(a.id)] * n) for n in (3, 4, 5, 2, 1)),
+        return_exceptions=True,
+    )
+    assert [len(r) if isinstance(r, list) else "refused" for r in results] == [
+        3, 4, "refused", 2, 1,
+    ]  # fmt: skip
+    conn = sqlite3.connect(tmp_path / "group.db")
+    ledger = conn.execute(
+        "SELECT delta, balance_after, note FROM ledger WHERE note LIKE 'admit%' ORDER BY id"
+    ).fetchall()
+    assert ledger == [
+        (-3, 7, "admit 3 messages"),
+        (-4, 3, "admit 4 messages"),
+        (-2, 1, "admit 2 messages"),
+        (-1, 0, "admit 1 messages"),
+    ]
+    assert conn.execute("SELECT count(*) FROM messages").fetchone() == (10,)
+
+
+class _Op:
+    """A writer operation that inserts ``value``; its ``many`` fails when told to."""
+
+    fail_many = False
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __call__(self, conn: sqlite3.Connection) -> int:
+        if self.value < 0:
+            raise ValueError("negative")
+        conn.execute("INSERT INTO t VALUES (?)", (self.value,))
+        return self.value
+
+    @staticmethod
+    def many(conn: sqlite3.Connection, ops: list[Any]) -> list[Any]:
+        conn.executemany("INSERT INTO t VALUES (?)", [(op.value,) for op in ops])
+        if _Op.fail_many:
+            raise RuntimeError("batch broke")
+        return [op.value * 10 for op in ops]  # tells the batched path from the single one
+
+
+@pytest.mark.parametrize("fail_many", [False, True])
+async def test_writer_many_and_its_fallback(tmp_path: Path, fail_many: bool) -> None:
+    path = str(tmp_path / "w.db")
+    open_connection(path).execute("CREATE TABLE t (v INTEGER)")
+    writer = Writer(lambda: open_connection(path))
+    writer.start()
+    _Op.fail_many = fail_many
+    entered, release = threading.Event(), threading.Event()
+
+    def hold(conn: sqlite3.Connection) -> None:  # keeps the writer busy while jobs queue up
+        entered.set()
+        release.wait(5)
+
+    try:
+        held = asyncio.ensure_future(writer.run(hold))
+        await asyncio.to_thread(entered.wait, 5)
+        values = [1, 2, -3, 4] if fail_many else [1, 2, 3, 4]
+        tasks = [asyncio.ensure_future(writer.run(_Op(v))) for v in values]
+        await asyncio.sleep(0)  # every task has queued its job
+        release.set()
+        await held
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        _Op.fail_many = False
+        await writer.stop()
+    stored = sorted(v for (v,) in open_connection(path).execute("SELECT v FROM t"))
+    if fail_many:  # rolled back, then one by one: the failing one alone is refused
+        assert results[:2] == [1, 2] and isinstance(results[2], ValueError)
+        assert results[3] == 4 and stored == [1, 2, 4]
+    else:  # one ``many`` call for the four
+        assert results == [10, 20, 30, 40] and stored == [1, 2, 3, 4]

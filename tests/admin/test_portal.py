@@ -192,9 +192,12 @@ async def test_api_keys_shown_once_and_revoked(live: Live, face_client: Any) -> 
     _, other_portal = await signed_in(live, face_client)
     assert (await other_portal.post(f"/keys/{key.id}/revoke")).status_code == 404
     assert (await live.store.list_api_keys(account.id))[0].revoked_at is None
+    bearer = {"Authorization": f"Bearer {secret}"}
+    assert (await portal.http.get("/api/v1/balance", headers=bearer)).status_code == 200
     revoked = await portal.post(f"/keys/{key.id}/revoke")
     assert revoked.status_code == 200 and "密钥已吊销" in revoked.text
     assert (await live.store.list_api_keys(account.id))[0].revoked_at is not None
+    assert (await portal.http.get("/api/v1/balance", headers=bearer)).status_code == 401
 
 
 async def test_password_change_ends_other_sessions_and_the_old_password(

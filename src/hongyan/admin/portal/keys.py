@@ -54,6 +54,10 @@ async def create(view: View[Account]) -> Response:
 
 async def revoke(view: View[Account]) -> Response:
     key_id: int = view.request.path_params["key_id"]
-    if not await view.store.revoke_api_key(view.signed_in_user.id, key_id):
+    account_id = view.signed_in_user.id
+    if not await view.store.revoke_api_key(account_id, key_id):
         raise NotFound(f"API key {key_id}")  # another account's, already revoked or missing
+    for key in await view.store.list_api_keys(account_id):
+        if key.id == key_id:  # this process stops accepting it now, the others within 1 s
+            view.context.authenticator.forget_key(key.prefix)
     return await _render(view, notice="keys.revoked")

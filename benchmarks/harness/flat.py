@@ -21,6 +21,7 @@ def main() -> None:
     parser.add_argument("file")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--thread", default="")
+    parser.add_argument("--by-file", action="store_true", help="self time summed per file")
     args = parser.parse_args()
     own: Counter[str] = Counter()
     total: Counter[str] = Counter()
@@ -33,7 +34,11 @@ def main() -> None:
             n = int(count)
             frames = [frame_name(x) for x in stack.split(";")]
             samples += n
-            own[frames[-1]] += n
+            leaf = frames[-1]
+            if args.by_file:
+                found = re.search(r"\(([^:()]+):\d+\)$", leaf)
+                leaf = found[1] if found else leaf
+            own[leaf] += n
             for name in set(frames):
                 total[name] += n
     print(f"{samples} samples")

@@ -286,6 +286,7 @@ def _profile(node: Node, options: Options) -> list[subprocess.Popen[bytes]]:
                 "--format",
                 "raw",
                 "--nonblocking",
+                "--gil",
                 "--threads",
                 "-o",
                 str(node.workdir / f"profile-{proc.name}.txt"),

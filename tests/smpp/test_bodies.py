@@ -156,3 +156,10 @@ def test_surrogate_pair_split_across_parts_still_decodes() -> None:
 def test_gsm7_try_encode_agrees_with_encode(text: str) -> None:
     expected = gsm7.encode(text) if gsm7.is_gsm7(text) else None
     assert gsm7.try_encode(text) == expected
+
+
+@given(st.binary(max_size=60))
+def test_gsm7_decode_fast_path_agrees_with_the_octet_walk(data: bytes) -> None:
+    without_escapes = data.replace(b"\x1b", b"").replace(b"\x9b", b"")
+    slow = "".join(gsm7.BASIC[octet & 0x7F] for octet in without_escapes)
+    assert gsm7.decode(without_escapes) == slow

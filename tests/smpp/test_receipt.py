@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hongyan.protocols.smpp.receipt import (
     DeliveryReceipt,
@@ -104,3 +106,35 @@ def test_dates() -> None:
     assert parse_date("240101123005") == moment.replace(second=5)
     assert parse_date("24013") is None
     assert parse_date("2413011230") is None
+
+
+_VALUE = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
+
+
+@given(
+    values=st.lists(_VALUE, min_size=7, max_size=7),
+    dates=st.lists(st.text(alphabet="0123456789 ", max_size=13), min_size=2, max_size=2),
+    text=st.text(max_size=30),
+)
+def test_the_canonical_fast_path_reads_as_the_tolerant_parser(
+    values: list[str], dates: list[str], text: str
+) -> None:
+    from hongyan.protocols.smpp import receipt as r
+
+    message_id, sub, dlvrd, stat, err, _, _ = values
+    for candidate in (
+        f"id:{message_id} sub:{sub} dlvrd:{dlvrd} submit date:{dates[0]} done date:{dates[1]}"
+        f" stat:{stat} err:{err} text:{text}",
+        format_receipt(DeliveryReceipt(message_id, stat, err, sub, dlvrd, *dates, text)),
+    ):
+        assert r.parse_receipt(candidate) == r._parse_tolerant(candidate), candidate
+
+
+@given(st.text(alphabet="0123456789", min_size=10, max_size=12))
+def test_parse_date_reads_as_strptime(digits: str) -> None:
+    fmt = {10: "%y%m%d%H%M", 12: "%y%m%d%H%M%S"}.get(len(digits))
+    try:
+        expected = datetime.strptime(digits, fmt).replace(tzinfo=UTC) if fmt else None
+    except ValueError:
+        expected = None
+    assert parse_date(digits) == expected

@@ -70,6 +70,8 @@ def encode(text: str) -> bytes:
 
 def decode(data: bytes) -> str:
     """Unpacked septets to text; unknown escapes decode as a space, as handsets do."""
+    if b"\x1b" not in data and b"\x9b" not in data:  # no escape: one C-level translate
+        return data.decode("latin-1").translate(_DECODE)
     chars: list[str] = []
     escaped = False
     for octet in data:
@@ -118,3 +120,8 @@ def try_encode(text: str) -> bytes | None:
     """Unpacked septets like ``encode``, or ``None`` when ``text`` is not all GSM (fast)."""
     septets = text.translate(_TRANSLATE)
     return septets.encode("ascii") if septets.isascii() else None
+
+
+# str.translate table for ``decode``: octet (as a latin-1 code point) to its basic-table
+# character, the high bit ignored as in the per-octet path.
+_DECODE: dict[int, str] = {i: BASIC[i & 0x7F] for i in range(256)}

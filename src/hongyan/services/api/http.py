@@ -7,7 +7,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 
 class BodyTooLarge(Exception):
@@ -59,12 +59,42 @@ def _in(address: str, networks: tuple[str, ...]) -> bool:
 
 
 async def raw_request(request: Request, limit: int, trusted: tuple[str, ...]) -> RawRequest:
-    """The request's parts; raises ``BodyTooLarge`` past ``limit`` bytes of body."""
+    """The request's parts; raises ``BodyTooLarge`` past ``limit`` bytes of body.
+
+    Read straight from the ASGI scope and ``receive``: Starlette's ``url``, ``headers`` and
+    ``stream()`` objects were a third of the legacy routes' own CPU per request (profile).
+    """
+    scope = request.scope
+    content_type: str | None = None
+    declared: bytes | None = None
+    for name, value in scope["headers"]:  # lower-case names (ASGI)
+        if name == b"content-type":
+            content_type = value.decode("latin-1")
+        elif name == b"content-length":
+            declared = value
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
     return RawRequest(
-        method=request.method,
-        path=request.url.path,
-        query=request.scope.get("query_string", b""),
-        content_type=request.headers.get("content-type"),
-        body=await read_body(request, limit),
+        method=scope["method"],
+        path=scope["path"],
+        query=scope.get("query_string", b""),
+        content_type=content_type,
+        body=await _receive_body(request, limit),
         client=client_address(request, trusted),
     )
+
+
+async def _receive_body(request: Request, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)

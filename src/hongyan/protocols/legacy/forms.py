@@ -109,6 +109,14 @@ class Form:
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and self._key(name) in self.params
 
+    def unreadable(self, names: tuple[str, ...]) -> bool:
+        """Whether any of ``names`` was decoded with replacement characters or holds a NUL."""
+        for name in names:
+            key = self._key(name)
+            if self._lossy.get(key, False) or "\x00" in self.params.get(key, ""):
+                return True
+        return False
+
     def lossy(self, name: str) -> bool:
         """Whether the winning value of ``name`` was decoded with replacement characters."""
         return self._lossy.get(self._key(name), False)
@@ -157,6 +165,8 @@ def decode_text(raw: bytes, declared: str | None = None) -> tuple[str, str, bool
 
 
 def _field(name: bytes, value: bytes, source: Source, declared: str | None) -> Field:
+    if declared is None and name.isascii() and value.isascii():  # the usual request
+        return Field(name.decode("ascii"), value.decode("ascii"), source, value)
     text, charset, lossy = decode_text(value, declared)
     return Field(decode_text(name, declared)[0], text, source, value, charset, lossy)
 

@@ -125,7 +125,7 @@ _FIELDS = ("account", "passwd", "mb", "content", "sender")
 
 def _unreadable(form: Form) -> bool:
     """A field whose bytes were valid in no charset, or that holds a NUL (no text has one)."""
-    return any(form.lossy(name) or "\x00" in (form.get(name) or "") for name in _FIELDS)
+    return form.unreadable(_FIELDS)
 
 
 def parse_send(form: Form) -> Hi8dSend | Refusal:

@@ -18,9 +18,16 @@ _CN_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 # ~50 µs (a tenth of a one-recipient send request's CPU), and a bulk request has thousands.
 # The patterns are the library's own CN metadata, so the answer is the one the full check
 # gives (tests/core/test_numbers.py compares both over every mobile prefix).
-_CN_METADATA = phonenumbers.PhoneMetadata.metadata_for_region("CN")
-_CN_GENERAL = re.compile(_CN_METADATA.general_desc.national_number_pattern)
-_CN_MOBILE_METADATA = re.compile(_CN_METADATA.mobile.national_number_pattern)
+def _cn_pattern(kind: str) -> re.Pattern[str]:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+    description = getattr(metadata, kind, None)
+    if description is None or description.national_number_pattern is None:
+        raise RuntimeError(f"phonenumbers ships no CN {kind} pattern")  # a broken install
+    return re.compile(description.national_number_pattern)
+
+
+_CN_GENERAL = _cn_pattern("general_desc")
+_CN_MOBILE_METADATA = _cn_pattern("mobile")
 
 
 def _clean(raw: str) -> str:

@@ -13,11 +13,12 @@ is a *slot* with a lease row in the store. Every ``renew_seconds`` a dispatcher:
 
 Safety does not rest on the database alone: the holder also keeps a local deadline (the start
 of its last successful renewal plus the TTL less one renewal interval, on the monotonic clock)
-and stops every bind when it passes without a renewal — a dispatcher cut off from the database, or paused for longer than
-the TTL, lets go before anyone else may take over. (A process frozen by the OS cannot close its
-sockets; the carrier then sees the old session until its own keep-alive gives up.) Takeover of
-a dead holder's slots takes at most ``ttl_seconds + renew_seconds``; slots of a holder on this
-same host whose process is gone are released at once (a restart does not wait out the TTL).
+and stops every bind when it passes without a renewal — a dispatcher cut off from the database,
+or paused for longer than the TTL, lets go before anyone else may take over. (A process frozen
+by the OS cannot close its sockets; the carrier then sees the old session until its own
+keep-alive gives up.) Takeover of a dead holder's slots takes at most
+``ttl_seconds + renew_seconds``; slots of a holder on this same host whose process is gone are
+released at once (a restart does not wait out the TTL).
 On a clean shutdown the binds unbind and the slots are released for the next holder.
 """
 

@@ -141,3 +141,27 @@ async def test_writer_many_and_its_fallback(tmp_path: Path, fail_many: bool) -> 
         assert results[3] == 4 and stored == [1, 2, 4]
     else:  # one ``many`` call for the four
         assert results == [10, 20, 30, 40] and stored == [1, 2, 3, 4]
+
+
+async def test_postgres_admits_share_transactions_and_a_bad_one_fails_alone(store: Store) -> None:
+    from hongyan.store.postgres import PostgresStore
+
+    if not isinstance(store, PostgresStore):
+        pytest.skip("PostgreSQL's admit batcher")
+    a = await store.create_account(new_account(balance=1000))
+    before = store._admits.batches
+    results = await asyncio.gather(*(store.admit(a.id, [new_message(a.id)]) for _ in range(60)))
+    assert len({r[0] for r in results}) == 60
+    assert store._admits.batches - before < 60  # many callers shared transactions
+
+    bad = new_message(a.id, recipient="86138\x0000000")  # PostgreSQL text refuses NUL
+    outcomes = await asyncio.gather(
+        store.admit(a.id, [new_message(a.id)]),
+        store.admit(a.id, [bad]),
+        store.admit(a.id, [new_message(a.id)]),
+        return_exceptions=True,
+    )
+    assert isinstance(outcomes[0], list) and isinstance(outcomes[2], list)
+    assert isinstance(outcomes[1], Exception) and not isinstance(outcomes[1], list)
+    account = await store.get_account(a.name)
+    assert account is not None and account.balance == 1000 - 62

@@ -32,6 +32,7 @@ from hongyan.store import postgres_boxes as boxes
 from hongyan.store import postgres_queue as q
 from hongyan.store.base import AccountChanges, MessageQuery, NewAccount, ReceiptResult, StatusReport
 from hongyan.store.postgres_api import ApiVerbs
+from hongyan.store.postgres_batch import AdmitBatcher
 from hongyan.store.postgres_channels import Channels
 from hongyan.store.postgres_operators import PostgresOperators
 from hongyan.store.postgres_portal import PostgresPortalReads
@@ -65,6 +66,10 @@ class PostgresStore(PostgresOperators, ApiVerbs, Channels, PostgresPortalReads):
         self._clock = clock
         self._sizes = (min_size, max_size)
         self._pool: Any = None
+        self._admits = AdmitBatcher(  # group commit of concurrent admits (postgres_batch)
+            lambda: self._pool,
+            on_commit=lambda n, seconds: self.on_commit(n, seconds) if self.on_commit else None,
+        )
 
     async def open(self) -> None:
         self._pool = await asyncpg.create_pool(
@@ -216,7 +221,7 @@ class PostgresStore(PostgresOperators, ApiVerbs, Channels, PostgresPortalReads):
     # the queue
 
     async def admit(self, account_id: int, messages: Sequence[NewMessage]) -> list[int]:
-        return await self._tx(q.admit, account_id, messages, self._clock())
+        return await self._admits.admit(account_id, messages, self._clock())
 
     async def claim_due(
         self, now: datetime, limit: int, lease_seconds: float, owner: str

@@ -56,7 +56,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--dlr-delay", type=float, default=0.5, help="simulator receipt delay")
     parser.add_argument(
         "--layout",
-        choices=("one", "split"),
+        choices=("one", "two", "split"),
         default="one",
         help="hongyan roles in one process, or api/dispatcher/notifier apart",
     )

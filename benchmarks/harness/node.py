@@ -26,7 +26,11 @@ TEXT = "hongyan benchmark message"
 SOURCE = "10690001"
 
 # Process layouts: every role in one process, or one process per role.
-LAYOUTS = {"one": ("all",), "split": ("api", "dispatcher", "notifier")}
+LAYOUTS = {
+    "one": ("all",),
+    "two": ("api", "dispatcher,notifier"),
+    "split": ("api", "dispatcher", "notifier"),
+}
 
 
 @dataclass
@@ -120,7 +124,7 @@ channels = ["smsc"]
     ) -> None:
         for role in roles or LAYOUTS[self.layout]:
             proc, _ = procs.start(
-                f"hongyan-{role}",
+                f"hongyan-{role.replace(',', '+')}",
                 self.command("serve", "--config", str(self.config), "--role", role),
                 logdir=self.workdir,
                 env=env,

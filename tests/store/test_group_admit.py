@@ -165,3 +165,22 @@ async def test_postgres_admits_share_transactions_and_a_bad_one_fails_alone(stor
     assert isinstance(outcomes[1], Exception) and not isinstance(outcomes[1], list)
     account = await store.get_account(a.name)
     assert account is not None and account.balance == 1000 - 62
+
+
+async def test_concurrent_blacklist_lookups_answer_per_account(store: Store) -> None:
+    a = await store.create_account(new_account("a"))
+    b = await store.create_account(new_account("b"))
+    await store.add_blacklist(["8613800000001"], None)  # everyone
+    await store.add_blacklist(["8613800000002"], a.id)
+    await store.add_blacklist(["8613800000003"], b.id)
+    asked = ["8613800000001", "8613800000002", "8613800000003", "8613800000004"]
+    answers = await asyncio.gather(
+        *(store.blacklisted(account.id, asked) for account in (a, b, a, b, a)),
+        store.blacklisted(a.id, []),
+    )
+    for_a = {"8613800000001", "8613800000002"}
+    for_b = {"8613800000001", "8613800000003"}
+    assert answers == [for_a, for_b, for_a, for_b, for_a, set()]
+    lookups = getattr(store, "_blacklist", None)
+    if lookups is not None:  # PostgreSQL: concurrent lookups shared queries
+        assert lookups.queries < 5

@@ -32,7 +32,7 @@ from hongyan.store import postgres_boxes as boxes
 from hongyan.store import postgres_queue as q
 from hongyan.store.base import AccountChanges, MessageQuery, NewAccount, ReceiptResult, StatusReport
 from hongyan.store.postgres_api import ApiVerbs
-from hongyan.store.postgres_batch import AdmitBatcher
+from hongyan.store.postgres_batch import AdmitBatcher, BlacklistLookups
 from hongyan.store.postgres_channels import Channels
 from hongyan.store.postgres_operators import PostgresOperators
 from hongyan.store.postgres_portal import PostgresPortalReads
@@ -49,6 +49,14 @@ def _numbered(where: str) -> str:
     """``?`` marks → ``$1, $2, …``."""
     parts = where.split("?")
     return "".join(p + (f"${i + 1}" if i < len(parts) - 1 else "") for i, p in enumerate(parts))
+
+
+async def _no_session_state(con: Any) -> None:
+    """Pool release: asyncpg's own check rolls back a transaction left open and drops
+    listeners; the default reset query (advisory unlock, CLOSE ALL, UNLISTEN, RESET ALL) is a
+    round trip per release that a quarter of the API's PostgreSQL time went to (profile), for
+    session state the store never sets (its locks are transaction-scoped; LISTEN uses its own
+    connection)."""
 
 
 class PostgresStore(PostgresOperators, ApiVerbs, Channels, PostgresPortalReads):
@@ -70,10 +78,11 @@ class PostgresStore(PostgresOperators, ApiVerbs, Channels, PostgresPortalReads):
             lambda: self._pool,
             on_commit=lambda n, seconds: self.on_commit(n, seconds) if self.on_commit else None,
         )
+        self._blacklist = BlacklistLookups(lambda: self._pool)
 
     async def open(self) -> None:
         self._pool = await asyncpg.create_pool(
-            self.url, min_size=self._sizes[0], max_size=self._sizes[1]
+            self.url, min_size=self._sizes[0], max_size=self._sizes[1], reset=_no_session_state
         )
 
     async def close(self) -> None:
@@ -193,13 +202,7 @@ class PostgresStore(PostgresOperators, ApiVerbs, Channels, PostgresPortalReads):
         return [(r["number"], r["account_id"]) for r in found]
 
     async def blacklisted(self, account_id: int, numbers: Sequence[str]) -> set[str]:
-        found = await self._fetch(
-            "SELECT DISTINCT number FROM blacklist WHERE number = ANY($1::text[])"
-            " AND (account_id IS NULL OR account_id = $2)",
-            list(numbers),
-            account_id,
-        )
-        return {r["number"] for r in found}
+        return await self._blacklist.blacklisted(account_id, numbers)  # postgres_batch
 
     async def add_banned_words(self, words: Sequence[str]) -> int:
         found = await self._fetch(

@@ -195,3 +195,73 @@ async def _charge(
         " SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[])",
         *([row[i] for row in ledger] for i in range(4)),
     )
+
+
+_Lookup = tuple[int, list[str], "asyncio.Future[set[str]]"]  # account, numbers, answer
+
+
+class BlacklistLookups:
+    """``blacklisted`` for concurrent requests answered by one query.
+
+    Each send request asks whether its numbers are blacklisted, a round trip per request; while
+    one lookup is in flight, the next ones queue and then go together (their numbers in one
+    ``ANY``), and each caller gets the numbers blocked for its own account or for everyone.
+    Same answer as one query each; only fewer round trips.
+    """
+
+    def __init__(self, pool: Callable[[], Any], max_numbers: int = 20_000) -> None:
+        self._pool = pool
+        self._max_numbers = max_numbers
+        self._pending: list[_Lookup] = []
+        self._running = False
+        self._task: asyncio.Future[None] | None = None
+        self.queries = 0  # tests, observability
+
+    async def blacklisted(self, account_id: int, numbers: Sequence[str]) -> set[str]:
+        if not numbers:
+            return set()
+        future: asyncio.Future[set[str]] = asyncio.get_running_loop().create_future()
+        self._pending.append((account_id, list(numbers), future))
+        if not self._running:
+            self._running = True
+            self._task = asyncio.ensure_future(self._run())
+        return await future
+
+    async def _run(self) -> None:
+        try:
+            while self._pending:
+                batch: list[_Lookup] = []
+                size = 0
+                while self._pending and (
+                    not batch or size + len(self._pending[0][1]) <= self._max_numbers
+                ):
+                    size += len(self._pending[0][1])
+                    batch.append(self._pending.pop(0))
+                await self._lookup(batch)
+        finally:
+            self._running = False
+
+    async def _lookup(self, batch: list[_Lookup]) -> None:
+        numbers = sorted({n for _, wanted, _ in batch for n in wanted})
+        accounts = sorted({a for a, _, _ in batch})
+        try:
+            found = await self._pool().fetch(
+                "SELECT number, account_id FROM blacklist WHERE number = ANY($1::text[])"
+                " AND (account_id IS NULL OR account_id = ANY($2::bigint[]))",
+                numbers,
+                accounts,
+            )
+        except Exception as exc:
+            for _, _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        self.queries += 1
+        blocked: dict[int | None, set[str]] = {}
+        for row in found:
+            blocked.setdefault(row["account_id"], set()).add(row["number"])
+        everyone = blocked.get(None, set())
+        for account_id, wanted, future in batch:
+            if not future.done():
+                mine = everyone | blocked.get(account_id, set())
+                future.set_result({n for n in wanted if n in mine})

@@ -52,13 +52,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--backlog", type=int, help="scenario d size (100,000; --full 1M)")
     parser.add_argument("--big", type=int, default=10_000, help="scenario c recipients")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rate", type=int, default=1000, help="a-paced: requests per second")
     parser.add_argument("--window", type=int, default=64, help="SMPP window, both gateways")
     parser.add_argument("--dlr-delay", type=float, default=0.5, help="simulator receipt delay")
     parser.add_argument(
         "--layout",
         choices=("one", "two", "split"),
-        default="one",
-        help="hongyan roles in one process, or api/dispatcher/notifier apart",
+        default="two",
+        help="hongyan's roles: one process, two (api | dispatcher,notifier: the default) or three",
     )
     parser.add_argument(
         "--kannel-store",
@@ -110,6 +111,7 @@ def run_all(args: argparse.Namespace) -> list[Result]:
         window=args.window,
         dlr_delay=args.dlr_delay,
         layout=args.layout,
+        paced_rate=args.rate,
         kannel_store=args.kannel_store,
         profile=args.profile,
     )

@@ -8,7 +8,7 @@ from benchmarks.harness.scenarios import Result
 
 NAMES = {
     "a": "a: 1 recipient/request, 32 clients",
-    "a-paced": "a-paced: 1 recipient/request at ~1,000 req/s",
+    "a-paced": "a-paced: 1 recipient/request, open loop at a fixed rate",
     "b": "b: 100 recipients/request",
     "c": "c: one 10,000-recipient request",
     "d": "d: backlog drained",

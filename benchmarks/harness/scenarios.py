@@ -4,6 +4,7 @@ has been pushed, and returns one ``Result`` with its loss check."""
 
 from __future__ import annotations
 
+import asyncio
 import resource
 import subprocess
 import sys
@@ -30,7 +31,7 @@ class Options:
     backlog: int = 100_000  # scenario d
     window: int = 64
     dlr_delay: float = 0.5
-    layout: str = "one"
+    layout: str = "two"
     paced_rate: int = 1000  # scenario a-paced: requests per second
     kannel_store: str = "none"
     drain_timeout: float = 60.0  # give up waiting after this long without progress
@@ -244,22 +245,26 @@ def hongyan_wrk(scenario: str, db: Database, workdir: Path, options: Options) ->
             observer.start()
             profilers = _profile(node, options) if options.profile else []
             cpu0 = _children_cpu()
-            w = load.wrk(
-                f"http://127.0.0.1:{node.http_port}",
-                mode="hi8d-post" if bulk else "hi8d-get",
-                account=ACCOUNT,
-                passwd=PASSWD_MD5,
-                seconds=options.seconds,
-                connections=options.bulk_connections if bulk else options.connections,
-                threads=options.threads,
-                per_request=100 if bulk else 1,
-                pace_ms=pace,
+            w = (
+                _paced_hongyan(node, options)
+                if "paced" in scenario
+                else load.wrk(
+                    f"http://127.0.0.1:{node.http_port}",
+                    mode="hi8d-post" if bulk else "hi8d-get",
+                    account=ACCOUNT,
+                    passwd=PASSWD_MD5,
+                    seconds=options.seconds,
+                    connections=options.bulk_connections if bulk else options.connections,
+                    threads=options.threads,
+                    per_request=100 if bulk else 1,
+                    pace_ms=pace,
+                )
             )
             t1 = time.time()
             wrk_cpu = _children_cpu() - cpu0
             for profiler in profilers:
                 profiler.wait()
-            _fill_wrk(result, w)
+            _fill_wrk(result, w, options.paced_rate if "paced" in scenario else 0)
             expected = node.tally()["messages"]  # answered + warm-up + in flight at the end
             _finish(result, observer, watched, t0, expected, options, (t0, t1))
             result.cpu_ms_per_msg["wrk"] = wrk_cpu / max(result.smsc, 1) * 1000
@@ -298,7 +303,52 @@ def _profile(node: Node, options: Options) -> list[subprocess.Popen[bytes]]:
     ]
 
 
-def _fill_wrk(result: Result, w: load.WrkResult) -> None:
+def _paced_hongyan(node: Node, options: Options) -> load.WrkResult:
+    from urllib.parse import quote
+
+    from benchmarks.harness import paced
+
+    text = quote("hongyan benchmark message")
+    query = f"account={ACCOUNT}&passwd={PASSWD_MD5}&content={text}&mb=86136"
+    return asyncio.run(
+        paced.run(
+            f"http://127.0.0.1:{node.http_port}",
+            lambda n: f"/servlet/gateway.php?{query}{n:08d}",
+            lambda answer: b'"status":1' in answer,
+            rate=options.paced_rate,
+            seconds=options.seconds,
+            connections=options.connections,
+        )
+    )
+
+
+def _paced_kannel(peer: Kannel, receiver: str, options: Options) -> load.WrkResult:
+    from urllib.parse import quote
+
+    from benchmarks.harness import paced
+
+    text = quote("hongyan benchmark message")
+    base = f"/cgi-bin/sendsms?username={USER_PASS}&password={USER_PASS}&from=10690001"
+
+    def path(n: int) -> str:
+        dlr = quote(f"{receiver}/kannel?n={n + 1}&d=%d", safe="")
+        return f"{base}&to=86136{n:08d}&text={text}&dlr-mask=3&dlr-url={dlr}"
+
+    return asyncio.run(
+        paced.run(
+            f"http://127.0.0.1:{peer.sendsms_port}",
+            path,
+            lambda answer: answer.startswith((b"HTTP/1.1 202", b"HTTP/1.1 200")),
+            rate=options.paced_rate,
+            seconds=options.seconds,
+            connections=options.connections,
+        )
+    )
+
+
+def _fill_wrk(result: Result, w: load.WrkResult, paced_rate: int = 0) -> None:
+    if paced_rate:
+        result.notes.append(f"open loop at {paced_rate:,} requests/s; latency from when due")
     result.requests, result.http_rps = w.requests, w.rps
     result.p50_ms, result.p99_ms = w.p50_ms, w.p99_ms
     result.accepted = w.accepted
@@ -419,20 +469,25 @@ def kannel_wrk(scenario: str, workdir: Path, options: Options) -> Result:
             t0 = time.time()
             observer.start()
             cpu0 = _children_cpu()
-            w = load.wrk(
-                f"http://127.0.0.1:{peer.sendsms_port}",
-                mode="kannel",
-                account=USER_PASS,
-                passwd=USER_PASS,
-                seconds=options.seconds,
-                connections=options.connections,
-                threads=options.threads,
-                pace_ms=pace,
-                extra=f"http://127.0.0.1:{st.receiver_port}",
+            receiver = f"http://127.0.0.1:{st.receiver_port}"
+            w = (
+                _paced_kannel(peer, receiver, options)
+                if "paced" in scenario
+                else load.wrk(
+                    f"http://127.0.0.1:{peer.sendsms_port}",
+                    mode="kannel",
+                    account=USER_PASS,
+                    passwd=USER_PASS,
+                    seconds=options.seconds,
+                    connections=options.connections,
+                    threads=options.threads,
+                    pace_ms=pace,
+                    extra=f"http://127.0.0.1:{st.receiver_port}",
+                )
             )
             t1 = time.time()
             wrk_cpu = _children_cpu() - cpu0
-            _fill_wrk(result, w)
+            _fill_wrk(result, w, options.paced_rate if "paced" in scenario else 0)
             # Kannel has no count of what it accepted but the answers; requests in flight when
             # wrk stopped may have been accepted too: wait for those, then check the range.
             _finish(result, observer, watched, t0, w.accepted, options, (t0, t1))

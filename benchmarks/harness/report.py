@@ -59,7 +59,8 @@ def markdown(results: Sequence[Result], about: dict[str, str], command: str) -> 
         "",
         f"Machine: {about['cpu']}, {about['cores']} cores, Linux {about['kernel']}, Python"
         f" {about['python']}; load average before {about['load_before']}, after"
-        f" {about.get('load_after', '?')}; {about.get('minutes', '?')} minutes.",
+        f" {about.get('load_after', '?')}; {about.get('minutes', '?')} minutes; commit"
+        f" {about.get('commit', '?')}.",
         "",
         "| system | store | scenario | HTTP req/s | p50 / p99 ms | accepted msg/s |"
         " to SMSC msg/s (e2e / steady) | receipts/s | reports pushed/s | lost |",

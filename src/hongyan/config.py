@@ -46,6 +46,7 @@ class DispatcherSettings:
     batch: int = 500  # messages claimed per round
     lease_seconds: float = 60.0  # a claim not finished by then is retried
     validity_hours: float = 48.0  # default message validity
+    receipt_grace_hours: float = 24.0  # no receipt by validity + this: the message expires
     max_in_flight: int = 2000  # messages being submitted at once, all channels
     retry_seconds: float = 5.0  # first retry after a temporary error; doubles per attempt
     bind_lease_seconds: float = 10.0  # a dead dispatcher's binds are taken over after this

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from hongyan.config import DispatcherSettings
 from hongyan.core.messages import MessageState
 from hongyan.protocols.smpp.constants import CommandStatus
 
@@ -111,6 +112,26 @@ async def test_routes_first_match_wins(simulators: Start, start_pipeline: Start)
     messages = await pipeline.wait_final(ids)
     assert [m.channel for m in messages] == ["unicom", "default", "default"]
     assert unicom.destinations() == {"8613000000001"}
+
+
+async def test_a_receipt_that_never_comes_ends_expired_and_reported(
+    simulators: Start, start_pipeline: Start
+) -> None:
+    smsc: RecordingSmsc = await simulators()
+    smsc.pause_receipts()  # the carrier takes the message and never says what became of it
+    no_grace = DispatcherSettings(batch=100, lease_seconds=5.0, receipt_grace_hours=0)
+    tuning = replace(FAST, receipt_sweep=timedelta(milliseconds=100))
+    pipeline: Pipeline = await start_pipeline(
+        [channel("cmcc", smsc)], dispatcher=no_grace, tuning=tuning
+    )
+    [message_id] = await pipeline.send(
+        numbers(650, 1), "lost receipt", validity=timedelta(seconds=1)
+    )
+    [message] = await pipeline.wait_final([message_id])
+    assert message.state is MessageState.EXPIRED and message.stat == "EXPIRED"
+    assert smsc.stats.submit_sm_ok == 1
+    assert await balance(pipeline) == 999  # the carrier took it: charged
+    await eventually(lambda: len(pipeline.receiver.received("acme/reports")) == 1)
 
 
 async def test_unaccepted_message_expires_and_is_refunded(

@@ -10,7 +10,7 @@ from hongyan.core.errors import InsufficientBalance
 from hongyan.core.messages import MessageState, SubmitFinal, SubmitRetry, SubmitSuccess
 from hongyan.store.base import MessageQuery, Store
 
-from .factories import NOW, new_account, new_message
+from .factories import NOW, new_account, new_message, receipt
 
 S = MessageState
 
@@ -151,6 +151,36 @@ async def test_expire_due_expires_queued_and_refunds(store: Store) -> None:
     assert (await store.get_message(fine)).state is S.QUEUED  # type: ignore[union-attr]
     assert await balance(store) == 9
     assert await store.expire_due(NOW + timedelta(minutes=3), 100) == 0
+
+
+async def test_submitted_without_receipt_expires_after_the_grace_not_refunded(
+    store: Store,
+) -> None:
+    a = await store.create_account(new_account(balance=10))
+    lost, answered, young = await store.admit(
+        a.id,
+        [new_message(a.id, expires_at=NOW + timedelta(hours=1)) for _ in range(2)]
+        + [new_message(a.id, expires_at=NOW + timedelta(hours=5))],
+    )
+    await store.claim_due(NOW, 10, 30, "d1")
+    await store.record_submits(
+        NOW, successes=[SubmitSuccess(i, "c", (f"id{i}",)) for i in (lost, answered, young)]
+    )
+    result = await store.record_receipts([receipt(f"id{answered}", channel="c")], NOW)
+    assert result.finished == (answered,)
+    grace = timedelta(hours=2)
+    assert await store.expire_unreported(NOW + timedelta(hours=2) - grace, NOW, 100) == 0
+    later = NOW + timedelta(hours=3)
+    assert await store.expire_unreported(later - grace, later, 100) == 1
+    swept = await store.get_message(lost)
+    assert swept is not None and swept.state is S.EXPIRED and swept.stat == "EXPIRED"
+    assert (await store.get_message(young)).state is S.SUBMITTED  # type: ignore[union-attr]
+    assert await balance(store) == 7  # the carrier took it: no refund
+    reports = await store.unread_reports(a.id, 10)
+    assert {r.message_id: r.state for r in reports} == {answered: S.DELIVERED, lost: S.EXPIRED}
+    much_later = NOW + timedelta(hours=8)
+    assert await store.expire_unreported(much_later - grace, much_later, 100) == 1  # young too
+    assert await store.expire_unreported(much_later, much_later, 100) == 0
 
 
 async def test_cancel_only_own_queued_messages(store: Store) -> None:

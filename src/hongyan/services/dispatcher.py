@@ -15,6 +15,10 @@ only messages whose route has such a channel (all of them in the usual case, wit
 claim; a routed claim otherwise), so a dispatcher never holds hostage messages it cannot send.
 A claimed message whose channels all stopped serving meanwhile goes back to the queue at the
 next flush, due as before and without using an attempt.
+
+Carriers lose receipts. About once a minute a round also finishes, as ``expired``, submitted
+messages whose validity ended ``receipt_grace`` ago without a final receipt, so every message
+reaches a final state and its partner a report.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import logging
 from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from hongyan.core.messages import (
@@ -99,6 +103,8 @@ class Dispatcher:
         flush_size: int = 500,
         on_submitted: Callable[[SubmitSuccess], None] = lambda success: None,
         serving: Callable[[], AbstractSet[str]] | None = None,  # None: every channel
+        receipt_grace: timedelta = timedelta(hours=24),
+        sweep_every: timedelta = timedelta(minutes=1),  # looking for receipts that never came
     ) -> None:
         self._store = store
         self._channels = channels
@@ -112,6 +118,9 @@ class Dispatcher:
         self._flush_size = flush_size
         self._on_submitted = on_submitted
         self._serving = serving or (lambda: frozenset(channels))
+        self._receipt_grace = receipt_grace
+        self._sweep_every = sweep_every
+        self._next_sweep: datetime | None = None
         self._slots = asyncio.Semaphore(max_in_flight)
         self._max_in_flight = max_in_flight
         self._in_flight: set[asyncio.Task[None]] = set()
@@ -150,6 +159,10 @@ class Dispatcher:
             return self._batch  # capacity came back: claim again at once
         now = self._clock()
         await self._store.expire_due(now, self._batch)
+        if self._next_sweep is None or now >= self._next_sweep:
+            swept = await self._store.expire_unreported(now - self._receipt_grace, now, self._batch)
+            if swept < self._batch:  # a full batch: more are waiting, sweep again next round
+                self._next_sweep = now + self._sweep_every
         messages = await self._claim(now, min(self._batch, free))
         for message in messages:
             task = asyncio.create_task(self._dispatch(message))

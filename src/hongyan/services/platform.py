@@ -69,6 +69,7 @@ class Tuning:
     notifier_poll_seconds: float = 0.5
     pending_receipt_ttl: timedelta = timedelta(hours=1)  # unmatched receipts kept this long
     queue_figures_max_age: float = 5.0  # /metrics reads the queue figures at most this often
+    receipt_sweep: timedelta = timedelta(minutes=1)  # how often lost receipts are looked for
 
 
 class _Server(uvicorn.Server):
@@ -228,6 +229,8 @@ class Platform:
             poll_seconds=self.tuning.dispatcher_poll_seconds,
             on_submitted=observer.submitted if observer else lambda success: None,
             serving=channels.serving,
+            receipt_grace=timedelta(hours=cfg.receipt_grace_hours),
+            sweep_every=self.tuning.receipt_sweep,
         )
 
     def _announcer(self, store: Store, topic: str) -> wakeups.Announcer:

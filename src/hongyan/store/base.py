@@ -332,6 +332,8 @@ class Store(Protocol):
         finals: Sequence[SubmitFinal] = (),
     ) -> list[int]: ...  # ids whose change the lifecycle refused (already final, not in flight)
     async def expire_due(self, now: datetime, limit: int) -> int: ...  # queued past expires_at
+    # submitted messages whose validity ended before ``before`` with no final receipt → expired
+    async def expire_unreported(self, before: datetime, now: datetime, limit: int) -> int: ...
     async def cancel(self, account_id: int, message_id: int, now: datetime) -> bool: ...
 
     # receipts and inbound

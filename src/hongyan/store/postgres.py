@@ -244,6 +244,9 @@ class PostgresStore(PostgresOperators, ApiVerbs, Channels, PostgresPortalReads):
     async def expire_due(self, now: datetime, limit: int) -> int:
         return await self._tx(q.expire_due, now, limit)
 
+    async def expire_unreported(self, before: datetime, now: datetime, limit: int) -> int:
+        return await self._tx(q.expire_unreported, before, now, limit)
+
     async def cancel(self, account_id: int, message_id: int, now: datetime) -> bool:
         return await self._tx(q.cancel, account_id, message_id, now)
 

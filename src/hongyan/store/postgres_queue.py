@@ -260,6 +260,17 @@ async def expire_due(con: Connection, now: datetime, limit: int) -> int:
     return len(await finish(con, [Finish(r["id"], S.EXPIRED, stat, "", now) for r in found], now))
 
 
+async def expire_unreported(con: Connection, before: datetime, now: datetime, limit: int) -> int:
+    found = await con.fetch(
+        "SELECT id FROM messages WHERE state = 'submitted' AND expires_at <= $1"
+        " ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+        before,
+        limit,
+    )
+    stat = rows.OWN_STATS[S.EXPIRED]
+    return len(await finish(con, [Finish(r["id"], S.EXPIRED, stat, "", now) for r in found], now))
+
+
 async def cancel(con: Connection, account_id: int, message_id: int, now: datetime) -> bool:
     found = await con.fetchval(
         "SELECT id FROM messages WHERE id = $1 AND account_id = $2", message_id, account_id

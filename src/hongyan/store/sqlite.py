@@ -230,6 +230,9 @@ class SqliteStore(Reads, Operators, ApiVerbs, Channels, PortalReads):
     async def expire_due(self, now: datetime, limit: int) -> int:
         return await self._write(partial(q.expire_due, now=now, limit=limit))
 
+    async def expire_unreported(self, before: datetime, now: datetime, limit: int) -> int:
+        return await self._write(partial(q.expire_unreported, before=before, now=now, limit=limit))
+
     async def cancel(self, account_id: int, message_id: int, now: datetime) -> bool:
         return await self._write(
             partial(q.cancel, account_id=account_id, message_id=message_id, now=now)

@@ -331,6 +331,16 @@ def expire_due(conn: sqlite3.Connection, now: datetime, limit: int) -> int:
     return len(finish(conn, [Finish(r["id"], S.EXPIRED, stat, "", now) for r in found], now))
 
 
+def expire_unreported(conn: sqlite3.Connection, before: datetime, now: datetime, limit: int) -> int:
+    found = conn.execute(
+        "SELECT id FROM messages WHERE state = 'submitted' AND expires_at <= ?"
+        " ORDER BY expires_at LIMIT ?",
+        (iso(before), limit),
+    ).fetchall()
+    stat = rows.OWN_STATS[S.EXPIRED]
+    return len(finish(conn, [Finish(r["id"], S.EXPIRED, stat, "", now) for r in found], now))
+
+
 def cancel(conn: sqlite3.Connection, account_id: int, message_id: int, now: datetime) -> bool:
     found = conn.execute(
         "SELECT id FROM messages WHERE id = ? AND account_id = ?", (message_id, account_id)

@@ -253,3 +253,6 @@ CREATE TABLE channel_controls (
 CREATE INDEX messages_account_created ON messages (account_id, created_at);
 CREATE INDEX messages_created ON messages (created_at);
 CREATE INDEX inbound_account ON inbound (account_id, id);
+
+-- Submitted messages whose receipt never came (0006).
+CREATE INDEX messages_unreported ON messages (expires_at) WHERE state = 'submitted';

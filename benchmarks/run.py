@@ -28,16 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.harness import procs, report
 from benchmarks.harness.kannel import ensure_installed
-from benchmarks.harness.scenarios import (
-    Database,
-    Options,
-    Result,
-    hongyan_backlog,
-    hongyan_big,
-    hongyan_wrk,
-    kannel_wrk,
-    sqlite_database,
-)
+from benchmarks.harness.scenarios import hongyan_backlog, hongyan_big, hongyan_wrk, kannel_wrk
+from benchmarks.harness.stage import Database, Options, Result, sqlite_database
 
 ALL_SCENARIOS = ("a", "a-paced", "b", "c", "d")
 

@@ -26,7 +26,7 @@ def ensure_installed() -> str:
     done = subprocess.run(["bearerbox", "--version"], capture_output=True, text=True)
     for line in (done.stdout + done.stderr).splitlines():
         if "bearerbox version" in line:
-            return "Kannel " + line.split("version", 1)[1].strip(" `'")
+            return "Kannel " + line.split("version", 1)[1].strip(" `'.")
     return "Kannel (version unknown)"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from benchmarks.harness.scenarios import Result
+from benchmarks.harness.stage import Result
 
 NAMES = {
     "a": "a: 1 recipient/request, 32 clients",

@@ -27,7 +27,7 @@ from hongyan.core.messages import (
 )
 from hongyan.core.pushes import PushJob
 from hongyan.core.receipts import ReceiptRecord
-from hongyan.store import migrations, rows
+from hongyan.store import migrations, rows, sqlite_admit
 from hongyan.store import sqlite_boxes as boxes
 from hongyan.store import sqlite_queue as q
 from hongyan.store.base import (
@@ -206,7 +206,7 @@ class SqliteStore(Reads, Operators, ApiVerbs, Channels, PortalReads):
     # the queue
 
     async def admit(self, account_id: int, messages: Sequence[NewMessage]) -> list[int]:
-        return await self._write(q.Admit(account_id, messages, self._clock()))
+        return await self._write(sqlite_admit.Admit(account_id, messages, self._clock()))
 
     async def claim_due(
         self, now: datetime, limit: int, lease_seconds: float, owner: str

@@ -143,11 +143,11 @@ async def test_writer_many_and_its_fallback(tmp_path: Path, fail_many: bool) -> 
         assert results == [10, 20, 30, 40] and stored == [1, 2, 3, 4]
 
 
+@pytest.mark.parametrize("store", ["postgres"], indirect=True)  # PostgreSQL's admit batcher
 async def test_postgres_admits_share_transactions_and_a_bad_one_fails_alone(store: Store) -> None:
     from hongyan.store.postgres import PostgresStore
 
-    if not isinstance(store, PostgresStore):
-        pytest.skip("PostgreSQL's admit batcher")
+    assert isinstance(store, PostgresStore)
     a = await store.create_account(new_account(balance=1000))
     before = store._admits.batches
     results = await asyncio.gather(*(store.admit(a.id, [new_message(a.id)]) for _ in range(60)))

@@ -287,8 +287,12 @@ class ChannelSet:
             await channel.wait_started()
 
     def serving(self) -> frozenset[str]:
-        """Channels this process may submit on now: holding a slot, not paused."""
-        return frozenset(n for n, c in self.by_name.items() if c.slots and not c.paused)
+        """Channels this process may submit on now: a held slot bound, not paused.
+
+        A slot just taken over (or a link that dropped) is not serving until its bind is up:
+        claiming for it then would only spend an attempt and a retry delay on "channel down".
+        """
+        return frozenset(n for n, c in self.by_name.items() if c.available and not c.paused)
 
     def bind_states(self) -> list[BindState]:
         return [state for channel in self.by_name.values() for state in channel.bind_states()]

@@ -14,6 +14,7 @@ import phonenumbers
 _SEPARATORS = re.compile(r"[\s\-().]")
 _CN_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
+
 # The fast path for the commonest number, a Chinese mobile: a full phonenumbers parse costs
 # ~50 µs (a tenth of a one-recipient send request's CPU), and a bulk request has thousands.
 # The patterns are the library's own CN metadata, so the answer is the one the full check

@@ -10,9 +10,10 @@ ids (``submitted``), later retries (``queued`` again, with backoff), or final fa
 (``failed``/``expired``, refunded). The retry and routing decisions are pure (``core``).
 
 With several dispatchers, each sends only on the channels it holds bind leases for
-(``services/leases.py``), whose bind is up and that are not paused: ``serving`` says which. A round then claims
-only messages whose route has such a channel (all of them in the usual case, with the plain
-claim; a routed claim otherwise), so a dispatcher never holds hostage messages it cannot send.
+(``services/leases.py``), whose bind is up and that are not paused: ``serving`` says which. A
+round then claims only messages whose route has such a channel (all of them in the usual case,
+with the plain claim; a routed claim otherwise), so a dispatcher never holds hostage messages
+it cannot send.
 A claimed message whose channels all stopped serving meanwhile goes back to the queue at the
 next flush, due as before and without using an attempt.
 

@@ -18,6 +18,7 @@ from hongyan.core.inbound import InboundMessage
 from hongyan.core.messages import NewMessage
 from hongyan.store import postgres_queue as q
 from hongyan.store import rows
+from hongyan.store.api_rows import api_key, idempotency_record, push_detail, segment_detail
 from hongyan.store.base import (
     ApiKey,
     ApiKeyCredential,
@@ -27,7 +28,6 @@ from hongyan.store.base import (
     MessageDetail,
     StoredAnswer,
 )
-from hongyan.store.sqlite_api import api_key, idempotency_record, push_detail, segment_detail
 
 T = TypeVar("T")
 Connection = Any  # asyncpg.Connection (untyped library)

@@ -18,6 +18,7 @@ from hongyan.core.inbound import InboundMessage
 from hongyan.core.messages import NewMessage
 from hongyan.store import rows
 from hongyan.store import sqlite_queue as q
+from hongyan.store.api_rows import api_key, idempotency_record, push_detail, segment_detail
 from hongyan.store.base import (
     ApiKey,
     ApiKeyCredential,
@@ -25,11 +26,9 @@ from hongyan.store.base import (
     IdempotencyClaim,
     IdempotencyRecord,
     MessageDetail,
-    PushDetail,
-    SegmentDetail,
     StoredAnswer,
 )
-from hongyan.store.rows import iso, utc, utc_or_none
+from hongyan.store.rows import iso
 
 T = TypeVar("T")
 
@@ -44,50 +43,6 @@ _CLAIM = (
     " RETURNING token"
 )
 _HELD = "account_id = ? AND key = ? AND token = ? AND status IS NULL"
-
-
-def api_key(row: rows.Row) -> ApiKey:
-    return ApiKey(
-        id=row["id"],
-        account_id=row["account_id"],
-        label=row["label"],
-        prefix=row["prefix"],
-        created_at=utc(row["created_at"]),
-        revoked_at=utc_or_none(row["revoked_at"]),
-        last_used_at=utc_or_none(row["last_used_at"]),
-    )
-
-
-def segment_detail(row: rows.Row) -> SegmentDetail:
-    return SegmentDetail(
-        seq=row["seq"],
-        channel=row["channel"],
-        carrier_id=row["carrier_id"],
-        outcome=row["outcome"],
-        stat=row["stat"],
-        error_code=row["error_code"],
-        done_at=utc_or_none(row["done_at"]),
-    )
-
-
-def push_detail(row: rows.Row) -> PushDetail:
-    pending = row["state"] == "pending"
-    return PushDetail(
-        id=row["id"],
-        kind=row["kind"],
-        state=row["state"],
-        attempts=row["attempts"],
-        last_error=row["last_error"],
-        created_at=utc(row["created_at"]),
-        next_attempt_at=utc(row["next_attempt_at"]) if pending else None,
-        done_at=utc_or_none(row["done_at"]),
-    )
-
-
-def idempotency_record(row: rows.Row) -> IdempotencyRecord:
-    status = row["status"]
-    answer = None if status is None else StoredAnswer(status, row["body"])
-    return IdempotencyRecord(row["fingerprint"], answer, utc(row["claimed_at"]))
 
 
 def _message_detail(

@@ -82,7 +82,8 @@ def settings_for(args: argparse.Namespace, data_dir: Path) -> Settings:
     return settings
 
 
-async def ensure_account(store: Store, port: int) -> None:
+async def ensure_demo_users(store: Store, port: int) -> None:
+    """The console operator and the partner account the banner names, unless they exist."""
     if await store.get_operator(OPERATOR) is None:
         await store.create_operator(OPERATOR, await asyncio.to_thread(hash_password, PASSWORD))
     if await store.get_account(ACCOUNT) is not None:
@@ -161,7 +162,7 @@ def _demo(args: argparse.Namespace) -> int:
             started.cancel()
             raise CommandError(f"the demo could not start: {runner.exception()}")
         assert platform.store is not None
-        await ensure_account(platform.store, port)
+        await ensure_demo_users(platform.store, port)
         if progress is not None:
             progress.store = platform.store
         print(banner(port, settings), flush=True)

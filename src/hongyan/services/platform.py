@@ -33,6 +33,7 @@ from hongyan.services import metrics, wakeups
 from hongyan.services.api.app import create_app
 from hongyan.services.api.auth import Authenticator
 from hongyan.services.api.context import ApiContext
+from hongyan.services.api.http_protocol import CoalescingHttpProtocol
 from hongyan.services.api.sending import BannedWords, Sender
 from hongyan.services.channels import ChannelSet, SimulatorFactory
 from hongyan.services.connectors.push_client import PushClient
@@ -40,7 +41,7 @@ from hongyan.services.deliveries import DeliverySink
 from hongyan.services.dispatcher import Dispatcher
 from hongyan.services.keys import load_server_key
 from hongyan.services.leases import BindLeases, new_owner
-from hongyan.services.metrics_http import RequestMetrics, metrics_app, metrics_endpoint
+from hongyan.services.metrics_http import metrics_app, metrics_endpoint
 from hongyan.services.notifier import Notifier, PushRetry
 from hongyan.services.pushes import format_push
 from hongyan.store import connect
@@ -262,7 +263,6 @@ class Platform:
         app = create_app(
             self.context, [scrape, *self.extra_routes, *back_office(self.settings, key)]
         )
-        app.add_middleware(RequestMetrics)
         self.server = _Server(_server_config(app, http.host, http.port))
         if self.sockets is None:
             self.sockets = [listen(http.host, http.port)]
@@ -305,6 +305,10 @@ def _server_config(app: Any, host: str, port: int) -> uvicorn.Config:
         access_log=False,
         lifespan="off",
         server_header=False,
+        http=CoalescingHttpProtocol,
+        # Client addresses behind proxies are the API's own business ([http] trusted_proxies):
+        # uvicorn's rewriting would let a local client claim any address with X-Forwarded-For.
+        proxy_headers=False,
     )
 
 
@@ -318,9 +322,9 @@ def listen(host: str, port: int) -> socket.socket:
     except OSError:
         sock.close()
         raise
-    # Inherited by accepted connections (Linux): a response's head and body are separate
-    # writes, and Nagle holding the second for the peer's delayed ACK costs ~40 ms per
-    # request on a kept-alive connection.
+    # Inherited by accepted connections (Linux): an answer written in more than one turn of
+    # the event loop (a streamed body) is several writes, and Nagle holding the second for the
+    # peer's delayed ACK costs ~40 ms per request on a kept-alive connection.
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.listen(2048)
     sock.set_inheritable(True)

@@ -17,20 +17,24 @@ from hongyan.services.api.http import BodyTooLarge, raw_request
 log = logging.getLogger(__name__)
 
 
-def _answer(body: bytes) -> Response:
-    # HTTP 200 whatever happened: HI8D clients read ``status``, not the HTTP status.
-    return Response(body, media_type=None, headers={"content-type": hi8d.CONTENT_TYPE})
+PATH = "/servlet/gateway.php"
 
 
 async def gateway(request: Request) -> Response:
-    context: ApiContext = request.app.state.context
+    # HTTP 200 whatever happened: HI8D clients read ``status``, not the HTTP status.
+    body = await answer(request.app.state.context, request)
+    return Response(body, media_type=None, headers={"content-type": hi8d.CONTENT_TYPE})
+
+
+async def answer(context: ApiContext, request: Request) -> bytes:
+    """The JSON answer to a gateway.php request, whatever happened (never raises)."""
     try:
-        return _answer(await _send(context, request))
+        return await _send(context, request)
     except BodyTooLarge:
-        return _answer(hi8d.format_refused(Refusal.BODY_TOO_LARGE))
+        return hi8d.format_refused(Refusal.BODY_TOO_LARGE)
     except Exception:
         log.exception("gateway.php failed")
-        return _answer(hi8d.format_refused(Refusal.INTERNAL))
+        return hi8d.format_refused(Refusal.INTERNAL)
 
 
 async def _send(context: ApiContext, request: Request) -> bytes:

@@ -34,15 +34,19 @@ async def endpoint(request: Request) -> Response:
     found = qxt.endpoint_for(request.url.path)
     if found is None:
         return Response("no such interface", status_code=404, media_type="text/plain")
-    context: ApiContext = request.app.state.context
+    body = await answer(request.app.state.context, found, request)
+    return Response(body, headers={"content-type": qxt.content_type(found)})
+
+
+async def answer(context: ApiContext, found: qxt.Endpoint, request: Request) -> bytes:
+    """The answer to a request to ``found``, whatever happened (never raises)."""
     try:
-        body = await _handle(context, found, request)
+        return await _handle(context, found, request)
     except BodyTooLarge:
-        body = qxt.format_refusal(found, Refusal.BODY_TOO_LARGE)
+        return qxt.format_refusal(found, Refusal.BODY_TOO_LARGE)
     except Exception:
         log.exception("%s failed", found.path)
-        body = qxt.format_refusal(found, Refusal.INTERNAL)
-    return Response(body, headers={"content-type": qxt.content_type(found)})
+        return qxt.format_refusal(found, Refusal.INTERNAL)
 
 
 async def _handle(context: ApiContext, found: qxt.Endpoint, request: Request) -> bytes:

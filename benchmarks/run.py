@@ -50,8 +50,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--layout",
         choices=("one", "two", "split"),
-        default="two",
-        help="hongyan's roles: one process, two (api | dispatcher,notifier: the default) or three",
+        default="split",
+        help="hongyan's roles: one process, two (api | dispatcher,notifier) or split (one process"
+        " per role: the default)",
     )
     parser.add_argument(
         "--kannel-store",

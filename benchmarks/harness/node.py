@@ -40,7 +40,7 @@ class Node:
     smsc_port: int
     receiver_port: int
     window: int = 64
-    layout: str = "two"
+    layout: str = "split"
     http_port: int = field(default_factory=procs.free_port)
     procs: list[Proc] = field(default_factory=list)
     account_id: int = 0

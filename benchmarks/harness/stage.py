@@ -24,7 +24,7 @@ class Options:
     backlog: int = 100_000  # scenario d
     window: int = 64
     dlr_delay: float = 0.5
-    layout: str = "two"
+    layout: str = "split"
     paced_rate: int = 1000  # scenario a-paced: requests per second
     kannel_store: str = "none"
     drain_timeout: float = 60.0  # give up waiting after this long without progress

@@ -41,6 +41,8 @@ def utc(value: object) -> datetime:
         moment = datetime.fromisoformat(value)
     else:
         raise TypeError(f"not a stored time: {value!r}")
+    if moment.tzinfo is UTC:  # how every time is stored (and read back): nothing to convert
+        return moment
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
@@ -52,9 +54,11 @@ def utc_or_none(value: object) -> datetime | None:
 
 def iso(moment: datetime) -> str:
     """SQLite's stored form of a time: fixed-width UTC ISO text, so text order is time order."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime given to the store; pass aware UTC times")
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    if moment.tzinfo is not UTC:
+        if moment.tzinfo is None:
+            raise ValueError("naive datetime given to the store; pass aware UTC times")
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(timespec="microseconds")
 
 
 def limits_json(limits: Limits) -> str:

@@ -330,9 +330,9 @@ def _decided(conn: sqlite3.Connection, message_ids: set[int]) -> list[Finish]:
 
 def _apply_pending(conn: sqlite3.Connection, keys: list[tuple[str, str]], now: datetime) -> None:
     """Receipts that came before their submit_sm_resp: apply them now the id is known."""
+    if not keys or conn.execute("SELECT 1 FROM pending_receipts LIMIT 1").fetchone() is None:
+        return  # the usual case: no receipt is waiting, so no readings of the ids to compute
     wanted = {(ch, c) for ch, cid in keys for c in carrier_id_candidates(cid)}
-    if not wanted:
-        return
     found = conn.execute(
         "DELETE FROM pending_receipts WHERE id IN (SELECT p.id FROM pending_receipts p"
         " JOIN json_each(?) j ON p.channel = j.value ->> 0 AND p.carrier_id = j.value ->> 1)"

@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import queue
 import sqlite3
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -38,11 +37,6 @@ Many = Callable[[sqlite3.Connection, list[Any]], list[Any]]
 
 MAX_BATCH = 512  # operations per transaction
 BUSY_WAIT = 10.0  # seconds a transaction waits for another process's write lock
-# The longest a thread waiting for the GIL waits before the interpreter makes the running one
-# let go (CPython's default is 5 ms). A transaction takes and gives back the GIL around every
-# sqlite3 call, so with the event loop busy each of those could wait the whole interval: at
-# 1,000 requests/s an admit's p50 was ~19 ms, most of it the writer queueing for the GIL.
-GIL_SWITCH_SECONDS = 0.0005
 
 
 def open_connection(path: str, *, uri: bool = False) -> sqlite3.Connection:
@@ -110,7 +104,6 @@ class Writer:
         self.on_commit: Callable[[int, float], None] | None = None
 
     def start(self) -> None:
-        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_SECONDS))
         self._thread = threading.Thread(target=self._main, name=self.thread_name, daemon=True)
         self._thread.start()
         self._ready.wait()

@@ -17,6 +17,7 @@ import pytest
 from hongyan.config import SecuritySettings
 from hongyan.core.accounts import push_secret, sign_push
 from hongyan.core.messages import MessageState
+from hongyan.protocols.smpp.constants import CommandId as C
 from hongyan.services.keys import load_server_key
 from hongyan.simulator.smsc import OutcomeMix
 
@@ -179,3 +180,38 @@ async def test_channel_sends_per_second_limit(simulators: Start, start_pipeline:
     times = sorted(smsc.first_accepted_at.values())
     # 50/s with a burst of 5: the last of 30 cannot go out before (30 - 5) / 50 s
     assert (times[-1] - times[0]).total_seconds() >= 0.45
+
+
+async def test_receipts_answered_only_after_commit_and_redelivered_when_it_fails(
+    simulators: Start, start_pipeline: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """deliver_sm_resp follows the commit; a failed write answers ESME_RX_T_APPN, and the
+    SMSC's redelivery is recorded."""
+    smsc: RecordingSmsc = await simulators(redeliver_delay=0.05)
+    pipeline: Pipeline = await start_pipeline([channel("cmcc", smsc)])
+    store = pipeline.store
+    record_receipts = store.record_receipts
+    release, failed = asyncio.Event(), 0
+
+    async def held_then_failing(*args: Any, **kwargs: Any) -> Any:
+        nonlocal failed
+        await release.wait()
+        if not failed:
+            failed = 1
+            raise OSError("disk full")
+        return await record_receipts(*args, **kwargs)
+
+    monkeypatch.setattr(store, "record_receipts", held_then_failing)
+    ids = await pipeline.send([f"86138000002{i:02}" for i in range(5)], "commit first")
+    try:
+        await smsc.wait_until(lambda: smsc.stats.receipts_sent >= 5)
+        [conn] = list(smsc.connections)
+        smsc.enquire_all()  # answered after the receipts were read: an early answer is in
+        await smsc.wait_until(lambda: C.ENQUIRE_LINK not in conn.session.outstanding.values())
+        assert smsc.stats.deliver_sm_acknowledged == smsc.stats.deliver_sm_refused == 0
+    finally:
+        release.set()
+    messages = await pipeline.wait_final(ids)
+    assert {m.state for m in messages} == {MessageState.DELIVERED}
+    assert smsc.stats.deliver_sm_refused >= 1
+    await smsc.wait_until(lambda: smsc.stats.deliver_sm_acknowledged == 5)

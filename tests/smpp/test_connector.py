@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 
 from hongyan.core import segments
+from hongyan.protocols.smpp import pdu as p
+from hongyan.protocols.smpp.codec import Decoder, encode
 from hongyan.protocols.smpp.constants import CommandStatus as S
 from hongyan.services.connectors.smpp_client import SmppConnector
 from hongyan.services.connectors.smpp_types import (
@@ -172,6 +174,36 @@ async def test_deliver_sm_resp_waits_for_on_deliver(smsc: SmscSimulator) -> None
     await esme.stop()
 
 
+async def test_receipts_handed_over_with_a_callback_answered_when_it_is_called(
+    smsc: SmscSimulator,
+) -> None:
+    """on_receipt gets each receipt at once; deliver_sm_resp waits for ``done`` (an error
+    asks the SMSC to deliver again)."""
+    handed: list[tuple[Receipt, Callable[[BaseException | None], None]]] = []
+    arrived = asyncio.Event()
+
+    def on_receipt(receipt: Receipt, done: Callable[[BaseException | None], None]) -> None:
+        handed.append((receipt, done))
+        arrived.set()
+
+    smsc.redeliver_delay = 0.01
+    esme = connector_for(smsc, Sink(), on_receipt=on_receipt)
+    await esme.start()
+    result = await esme.submit(msg())
+    await arrived.wait()
+    [(receipt, done)] = handed
+    assert receipt.carrier_id == result.carrier_ids[0]
+    assert smsc.stats.deliver_sm_acknowledged == 0
+    arrived.clear()
+    done(RuntimeError("database unavailable"))
+    await arrived.wait()  # delivered again
+    await smsc.wait_until(lambda: smsc.stats.deliver_sm_refused == 1)
+    handed[1][1](None)
+    await smsc.wait_until(lambda: smsc.stats.deliver_sm_acknowledged == 1)
+    assert esme.stats().receipts == 1
+    await esme.stop()
+
+
 async def test_rebind_after_the_smsc_drops_the_link(
     smsc: SmscSimulator, esme: SmppConnector
 ) -> None:
@@ -252,3 +284,43 @@ async def test_answers_smsc_enquire_link(smsc: SmscSimulator, esme: SmppConnecto
     [conn] = list(smsc.connections)
     smsc.enquire_all()
     await smsc.wait_until(lambda: not conn.session.outstanding)
+
+
+async def test_unanswered_submit_times_out_as_temporary(sink: Sink) -> None:
+    """An SMSC that binds, then never answers submit_sm: the sweep fails it after the
+    response timeout, and the link keeps serving."""
+    submits: list[p.SubmitSm] = []
+
+    async def mute_smsc(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        decoder = Decoder()
+        while data := await reader.read(65536):
+            for pdu in decoder.feed(data):
+                if isinstance(pdu, p.BindTransceiver):
+                    writer.write(encode(p.BindTransceiverResp(sequence_number=pdu.sequence_number)))
+                elif isinstance(pdu, p.SubmitSm):
+                    submits.append(pdu)  # and no answer
+
+    server = await asyncio.start_server(mute_smsc, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    esme = SmppConnector(
+        name="mute",
+        host="127.0.0.1",
+        port=port,
+        system_id="x",
+        password="y",
+        on_deliver=sink,
+        response_timeout=0.2,
+        stop_timeout=0.1,
+    )
+    await esme.start()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    results = await asyncio.gather(*(esme.submit(msg()) for _ in range(3)))
+    elapsed = loop.time() - started
+    assert [(r.ok, r.temporary, r.reason) for r in results] == [
+        (False, True, "submit_sm_resp timed out")
+    ] * 3
+    assert 0.2 <= elapsed < 1.0 and len(submits) == 3
+    assert esme.bound and esme.stats().window_in_use == 0 and esme.stats().errors == 3
+    await esme.stop()
+    server.close()

@@ -32,12 +32,13 @@ from hongyan.core.inbound import NewInbound
 from hongyan.core.messages import ClaimedMessage
 from hongyan.core.numbers import normalize
 from hongyan.core.receipts import ReceiptRecord
-from hongyan.services.connectors.smpp_client import SmppConnector
+from hongyan.services.connectors.smpp_client import ReceiptDone, SmppConnector
 from hongyan.services.connectors.smpp_types import (
     BindMode,
     DeliverEvent,
     Inbound,
     OutboundMessage,
+    Receipt,
 )
 from hongyan.services.deliveries import DeliverySink
 from hongyan.services.dispatcher import ChannelResult
@@ -135,6 +136,7 @@ class SmppChannel:
             window=s.window,
             tps=s.tps / s.binds,
             on_deliver=self._deliver,
+            on_receipt=self._receipt,
             **self._options,
         )
 
@@ -225,16 +227,32 @@ class SmppChannel:
                 )
             )
             return
-        await self._sink.receipt(
-            ReceiptRecord(
-                channel=self.name,
-                carrier_id=event.carrier_id,
-                stat=event.stat,
-                error_code=event.err,
-                done_at=event.done_at or datetime.now(UTC),
-            )
+        await self._sink.receipt(self._record(event))  # receipts come through _receipt
+        self._observe_latency(event.carrier_id)
+
+    def _receipt(self, event: Receipt, done: ReceiptDone) -> None:
+        """Hand a receipt to the sink; ``done`` answers the SMSC after the commit."""
+        if self._on_latency is None:
+            self._sink.receipt_nowait(self._record(event), done)
+            return
+
+        def committed(error: BaseException | None) -> None:
+            done(error)
+            self._observe_latency(event.carrier_id)
+
+        self._sink.receipt_nowait(self._record(event), committed)
+
+    def _record(self, event: Receipt) -> ReceiptRecord:
+        return ReceiptRecord(
+            channel=self.name,
+            carrier_id=event.carrier_id,
+            stat=event.stat,
+            error_code=event.err,
+            done_at=event.done_at or datetime.now(UTC),
         )
-        sent = self._submitted_at.pop(event.carrier_id, None)
+
+    def _observe_latency(self, carrier_id: str) -> None:
+        sent = self._submitted_at.pop(carrier_id, None)
         if sent is not None and self._on_latency is not None:
             self._on_latency(self.name, time.monotonic() - sent)
 

@@ -1,9 +1,11 @@
 """Delivery receipts and inbound messages from carriers, written to the store in batches.
 
-A connector awaits ``receipt()`` / ``inbound()`` for each deliver_sm and answers the SMSC only
-when it returns, so the SMSC redelivers anything we did not commit. Calls made while a write
-is under way wait for the next one, which takes them all: under load, one transaction carries
-hundreds of receipts (natural batching, no timer).
+A connector hands each receipt over with ``receipt_nowait(record, done)`` (or awaits
+``receipt()`` / ``inbound()``) and answers the SMSC only when ``done`` is called after the
+commit (with the error when the write failed), so the SMSC redelivers anything we did not
+commit. Receipts are the bulk of the traffic: the callback costs no task and no future each.
+Records handed over while a write is under way go in the next one, which takes them all: under
+load, one transaction carries hundreds of receipts (natural batching, no timer).
 
 A receipt whose carrier id no segment has (yet) is kept by the store and matched when the
 submit result is written (receipts often overtake it); one still unmatched after
@@ -17,6 +19,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TypeVar
 
 from hongyan.core.inbound import NewInbound
@@ -28,6 +31,16 @@ from hongyan.store.base import Store
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
+Done = Callable[[BaseException | None], None]  # called once: None when committed, else why not
+
+
+def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)
 
 
 class DeliverySink:
@@ -49,23 +62,27 @@ class DeliverySink:
         self._max_batch = max_batch
         self._pending_ttl = pending_receipt_ttl
         self._purge_every = purge_every
-        self._receipts: list[tuple[ReceiptRecord, asyncio.Future[None]]] = []
-        self._inbound: list[tuple[NewInbound, asyncio.Future[None]]] = []
+        self._receipts: list[tuple[ReceiptRecord, Done]] = []
+        self._inbound: list[tuple[NewInbound, Done]] = []
         self._pending = asyncio.Event()
         self.receipts_recorded = 0
         self.receipts_pending = 0  # recorded before their carrier id was known
         self.inbound_recorded = 0
         self.receipts_purged = 0  # kept pending past the TTL, then dropped
 
+    def receipt_nowait(self, record: ReceiptRecord, done: Done) -> None:
+        """Queue ``record`` for the next write; ``done`` is called once it is over."""
+        self._receipts.append((record, done))
+        self._pending.set()
+
     async def receipt(self, record: ReceiptRecord) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._receipts.append((record, future))
-        self._pending.set()
+        self.receipt_nowait(record, partial(_settle, future))
         await future
 
     async def inbound(self, record: NewInbound) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._inbound.append((record, future))
+        self._inbound.append((record, partial(_settle, future)))
         self._pending.set()
         await future
 
@@ -135,18 +152,19 @@ class DeliverySink:
 
     async def _write(
         self,
-        items: Sequence[tuple[T, asyncio.Future[None]]],
+        items: Sequence[tuple[T, Done]],
         write: Callable[[list[T], datetime], Awaitable[R]],
     ) -> R | None:
+        error: Exception | None = None
+        result: R | None = None
         try:
             result = await write([record for record, _ in items], self._clock())
         except Exception as exc:
             log.exception("recording %d deliveries failed; the SMSC will redeliver", len(items))
-            for _, future in items:
-                if not future.done():
-                    future.set_exception(exc)
-            return None
-        for _, future in items:
-            if not future.done():
-                future.set_result(None)
+            error = exc
+        for _, done in items:
+            try:
+                done(error)
+            except Exception:  # one broken callback must not leave the others unanswered
+                log.exception("answering a recorded delivery failed")
         return result

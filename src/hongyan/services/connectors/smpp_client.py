@@ -4,7 +4,8 @@ Interface the dispatcher drives::
 
     connector = SmppConnector(name=..., host=..., port=..., system_id=..., password=...,
                               bind_mode="transceiver", binds=1, window=64, tps=0,
-                              on_deliver=handle)          # async (Receipt | Inbound) -> None
+                              on_deliver=handle,          # async (Receipt | Inbound) -> None
+                              on_receipt=hand_over)       # optional: (Receipt, done) -> None
     await connector.start()
     result = await connector.submit(OutboundMessage(source, destination, text))
     # result.ok and result.carrier_ids (one per segment, in order), or
@@ -17,10 +18,13 @@ supervisor task, which reconnects with exponential backoff. ``submit`` splits th
 as ``hongyan.core.segments`` bills it, sends each segment through the least busy transmitting
 link while holding a window slot, and retries a segment answered ESME_RTHROTTLED or
 ESME_RMSGQFUL after a pause that every submit honours (the channel slows down). With no bind
-up, ``submit`` fails at once as temporary. Each deliver_sm runs in its own task: the event goes
-to ``on_deliver`` and deliver_sm_resp is sent only when it returns (ESME_RX_T_APPN if it raised,
-so the SMSC delivers again). Parts of a concatenated inbound message are answered on arrival;
-the whole message is handed over when its last part comes.
+up, ``submit`` fails at once as temporary. A receipt goes to ``on_receipt`` (when given) from
+the read callback itself, with a ``done`` callback: deliver_sm_resp is sent when ``done`` is
+called, ESME_RX_T_APPN when with an error (so the SMSC delivers again) — no task per receipt.
+Any other deliver_sm (and every receipt without ``on_receipt``) runs in its own task: the event
+goes to ``on_deliver`` and deliver_sm_resp is sent only when it returns (ESME_RX_T_APPN if it
+raised). Parts of a concatenated inbound message are answered on arrival; the whole message is
+handed over when its last part comes.
 """
 
 from __future__ import annotations
@@ -49,11 +53,14 @@ from hongyan.services.connectors.smpp_types import (
     DeliverEvent,
     Inbound,
     OutboundMessage,
+    Receipt,
     SubmitResult,
 )
 
 log = logging.getLogger(__name__)
 OnDeliver = Callable[[DeliverEvent], Awaitable[None]]
+ReceiptDone = Callable[[BaseException | None], None]  # None: committed; else answer "try again"
+OnReceipt = Callable[[Receipt, ReceiptDone], None]
 GSM7, UCS2 = segments.Alphabet.GSM7, segments.Alphabet.UCS2
 _BIND_CLASSES = {"trx": p.BindTransceiver, "tx": p.BindTransmitter, "rx": p.BindReceiver}
 
@@ -81,6 +88,7 @@ class SmppConnector:
         throttle_retries: int = 8,
         stop_timeout: float = 5.0,
         reassembly_timeout: float = 300.0,
+        on_receipt: OnReceipt | None = None,
     ) -> None:
         self.name, self.host, self.port = name, host, port
         self.system_id, self.password, self.system_type = system_id, password, system_type
@@ -91,6 +99,9 @@ class SmppConnector:
         self.throttle_delay, self.throttle_retries = throttle_delay, throttle_retries
         self.stop_timeout = stop_timeout
         self.on_deliver = on_deliver
+        self.on_receipt = on_receipt
+        self._receipts_waiting = 0  # handed to on_receipt, not answered yet
+        self._receipts_answered: asyncio.Future[None] | None = None  # stop() waits on it
         self._bucket = TokenBucket(tps) if tps > 0 else None
         self._reassembler = Reassembler(reassembly_timeout)
         self._links: list[EsmeLink] = []
@@ -121,6 +132,10 @@ class SmppConnector:
     async def stop(self) -> None:
         """Stop reconnecting, let in-flight submits finish, unbind, close."""
         self._stopping = True
+        if self._receipts_waiting:
+            self._receipts_answered = asyncio.get_running_loop().create_future()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._receipts_answered), self.stop_timeout)
         links = list(self._links)
         await asyncio.gather(*(link.unbind(self.stop_timeout) for link in links))
         if self._deliveries:
@@ -299,11 +314,42 @@ class SmppConnector:
     # --- deliver_sm -----------------------------------------------------------------------
 
     def _deliver_received(self, link: EsmeLink, pdu: p.DeliverSm) -> None:
-        self._spawn(self._handle_deliver(link, pdu), self._deliveries)
+        receipt = as_receipt(pdu)
+        if receipt is not None and self.on_receipt is not None:
+            self._hand_receipt(link, pdu.sequence_number, receipt, self.on_receipt)
+        else:
+            self._spawn(self._handle_deliver(link, pdu, receipt), self._deliveries)
 
-    async def _handle_deliver(self, link: EsmeLink, pdu: p.DeliverSm) -> None:
+    def _hand_receipt(
+        self, link: EsmeLink, sequence: int, receipt: Receipt, on_receipt: OnReceipt
+    ) -> None:
+        answered = False
+
+        def done(error: BaseException | None) -> None:
+            nonlocal answered
+            if answered:
+                return
+            answered = True
+            self._receipts_waiting -= 1
+            if error is None:
+                self._counts["receipts"] += 1
+            status = S.ESME_ROK if error is None else S.ESME_RX_T_APPN
+            link.send(p.DeliverSmResp(sequence_number=sequence, command_status=status))
+            waiter = self._receipts_answered
+            if not self._receipts_waiting and waiter is not None and not waiter.done():
+                waiter.set_result(None)
+
+        self._receipts_waiting += 1
+        try:
+            on_receipt(receipt, done)
+        except Exception as exc:
+            log.exception("%s: on_receipt failed; asking the SMSC to redeliver", self.name)
+            done(exc)
+
+    async def _handle_deliver(
+        self, link: EsmeLink, pdu: p.DeliverSm, event: DeliverEvent | None
+    ) -> None:
         status = S.ESME_ROK
-        event: DeliverEvent | None = as_receipt(pdu)
         if event is None:
             loop = asyncio.get_running_loop()
             event = as_inbound(

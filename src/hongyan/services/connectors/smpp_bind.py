@@ -1,9 +1,11 @@
 """One ESME bind: a TCP link, its session, outstanding requests, keep-alive, deliver_sm intake.
 
-Requests get a sequence number and a future; a response resolves it, a timer fails it after
-``response_timeout``, and a lost link fails them all. The window is a semaphore the caller
-holds around each submit_sm. deliver_sm is handed to ``on_deliver`` (which answers it) without
-waiting, so many are in progress at once.
+Requests get a sequence number and a future (or a callback, on the submit path); a response
+resolves it and a lost link fails them all. Timeouts cost no timer per request: outstanding
+requests sit in a dict in the order they were sent, and one periodic sweep per link fails the
+oldest ones once they are ``response_timeout`` old (it stops at the first younger one).
+The window is a semaphore the caller holds around each submit_sm. deliver_sm is handed to
+``on_deliver`` (which answers it) without waiting, so many are in progress at once.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from hongyan.protocols.smpp import pdu as p
 from hongyan.protocols.smpp.constants import CommandStatus as S
@@ -21,6 +23,18 @@ from hongyan.services.connectors.smpp_link import PduLink
 
 T = TypeVar("T", bound=p.Pdu)
 DeliverHandler = Callable[["EsmeLink", p.DeliverSm], None]
+# Called once with (context, the answer or why there is none: TimeoutError, LinkDown).
+OnAnswer = Callable[[Any, "p.Pdu | Exception"], None]
+_SWEEPS_PER_TIMEOUT = 8  # a request fails between 1 and 1⅛ response_timeout after it was sent
+
+
+def _resolve(future: asyncio.Future[p.Pdu], answer: p.Pdu | Exception) -> None:
+    if future.done():
+        return
+    if isinstance(answer, Exception):
+        future.set_exception(answer)
+    else:
+        future.set_result(answer)
 
 
 class LinkDown(ConnectionError):
@@ -34,7 +48,10 @@ class EsmeLink(PduLink):
         self.window = asyncio.Semaphore(window)
         self.response_timeout = response_timeout
         self.on_deliver = on_deliver
-        self._pending: dict[int, tuple[asyncio.Future[p.Pdu], asyncio.TimerHandle]] = {}
+        # sequence -> (on_answer, context, sent at): insertion order is send order
+        self._pending: dict[int, tuple[OnAnswer, Any, float]] = {}
+        self._sweeper: asyncio.TimerHandle | None = None
+        self._drained: asyncio.Future[None] | None = None  # unbind() waits on it
         self.last_heard = 0.0
 
     @property
@@ -61,22 +78,32 @@ class EsmeLink(PduLink):
     def request(self, pdu: p.Pdu) -> asyncio.Future[p.Pdu]:
         """Send ``pdu``; the future gets the answer.
 
-        A ``sequence_number`` of 0 is replaced by the next one; the hot path builds its PDU
-        with ``session.next_sequence()`` already to save the copy.
+        A ``sequence_number`` of 0 is replaced by the next one.
+        """
+        future: asyncio.Future[p.Pdu] = asyncio.get_running_loop().create_future()
+        if not pdu.sequence_number:
+            pdu = replace(pdu, sequence_number=self.session.next_sequence())
+        self.send_request(pdu, _resolve, future)
+        return future
+
+    def send_request(self, pdu: p.Pdu, on_answer: OnAnswer, context: Any) -> None:
+        """Send ``pdu`` (its sequence number set); ``on_answer(context, answer)`` follows.
+
+        The submit path's way: no future per request, and ``context`` says what it was for.
         """
         if self.transport is None:
             raise LinkDown("link is down")
         sequence = pdu.sequence_number
-        if not sequence:
-            sequence = self.session.next_sequence()
-            pdu = replace(pdu, sequence_number=sequence)
         self.session.sent_request(pdu.command_id, sequence)
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[p.Pdu] = loop.create_future()
-        timer = loop.call_later(self.response_timeout, self._expire, sequence)
-        self._pending[sequence] = (future, timer)
+        self._pending[sequence] = (on_answer, context, loop.time())
+        if self._sweeper is None:
+            self._sweeper = loop.call_later(self._sweep_every, self._sweep)
         self.send(pdu)
-        return future
+
+    @property
+    def _sweep_every(self) -> float:
+        return self.response_timeout / _SWEEPS_PER_TIMEOUT
 
     async def call(self, pdu: p.Pdu, expect: type[T]) -> T:
         answer = await self.request(pdu)
@@ -89,11 +116,30 @@ class EsmeLink(PduLink):
             )
         return answer
 
-    def _expire(self, sequence: int) -> None:
-        entry = self._pending.pop(sequence, None)
-        self.session.outstanding.pop(sequence, None)
-        if entry is not None and not entry[0].done():
-            entry[0].set_exception(TimeoutError("no response"))
+    def _sweep(self) -> None:
+        """Fail the requests sent ``response_timeout`` ago or earlier (the oldest come first)."""
+        self._sweeper = None
+        loop = asyncio.get_running_loop()
+        cutoff = loop.time() - self.response_timeout
+        expired = []
+        for sequence, (_, _, sent_at) in self._pending.items():
+            if sent_at > cutoff:
+                break
+            expired.append(sequence)
+        for sequence in expired:
+            entry = self._pending.pop(sequence, None)
+            self.session.outstanding.pop(sequence, None)
+            if entry is not None:
+                entry[0](entry[1], TimeoutError("no response"))
+        if self._pending:
+            if self._sweeper is None:
+                self._sweeper = loop.call_later(self._sweep_every, self._sweep)
+        else:
+            self._settle_drained()
+
+    def _settle_drained(self) -> None:
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
 
     # --- incoming -------------------------------------------------------------------------
 
@@ -103,9 +149,9 @@ class EsmeLink(PduLink):
             self.session.received_response(pdu.command_id, pdu.sequence_number, pdu.command_status)
             entry = self._pending.pop(pdu.sequence_number, None)
             if entry is not None:
-                entry[1].cancel()
-                if not entry[0].done():
-                    entry[0].set_result(pdu)
+                entry[0](entry[1], pdu)
+                if not self._pending:
+                    self._settle_drained()
             return
         if type(pdu) is p.DeliverSm:
             self.on_deliver(self, pdu)
@@ -128,10 +174,12 @@ class EsmeLink(PduLink):
     def link_lost(self, exc: Exception | None) -> None:
         self.session.closed()
         pending, self._pending = self._pending, {}
-        for future, timer in pending.values():
-            timer.cancel()
-            if not future.done():
-                future.set_exception(LinkDown("link lost"))
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
+        for on_answer, context, _ in pending.values():
+            on_answer(context, LinkDown("link lost"))
+        self._settle_drained()
 
     # --- session operations ---------------------------------------------------------------
 
@@ -158,10 +206,10 @@ class EsmeLink(PduLink):
         """Wait for outstanding requests (up to ``timeout``), then unbind and close."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while self._pending and loop.time() < deadline and self.is_open:
-            futures = [f for f, _ in self._pending.values()]
+        if self._pending and self.is_open:
+            self._drained = loop.create_future()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait(futures, timeout=deadline - loop.time())
+                await asyncio.wait_for(asyncio.shield(self._drained), timeout)
         if self.bound:
             with contextlib.suppress(TimeoutError, LinkDown):
                 async with asyncio.timeout(max(0.1, deadline - loop.time())):

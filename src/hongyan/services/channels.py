@@ -39,6 +39,7 @@ from hongyan.services.connectors.smpp_types import (
     Inbound,
     OutboundMessage,
     Receipt,
+    SubmitResult,
 )
 from hongyan.services.deliveries import DeliverySink
 from hongyan.services.dispatcher import ChannelResult
@@ -62,7 +63,7 @@ class _Slot:
     def __init__(self, connector: SmppConnector) -> None:
         self.connector = connector
         self.starting: asyncio.Task[None] | None = None
-        self.handed = 0  # messages inside submit() on this bind right now
+        self.handed = 0  # messages handed to this bind and not answered yet
         self.last_error: str | None = None
 
 
@@ -186,27 +187,37 @@ class SmppChannel:
         return best
 
     async def submit(self, message: ClaimedMessage) -> ChannelResult:
+        future: asyncio.Future[ChannelResult] = asyncio.get_running_loop().create_future()
+        self.submit_nowait(message, future.set_result)
+        return await future
+
+    def submit_nowait(self, message: ClaimedMessage, done: Callable[[ChannelResult], None]) -> None:
+        """Queue ``message`` on the least busy bind; ``done`` gets the outcome (maybe at once)."""
         held = self._pick()
         if held is None:
-            return ChannelResult(None, "no bind up", True)
+            done(ChannelResult(None, "no bind up", True))
+            return
         held.handed += 1
-        try:
-            result = await held.connector.submit(
-                OutboundMessage(
-                    source_addr=message.source_addr,
-                    destination_addr=message.recipient,
-                    text=message.text,
-                    registered_delivery=message.registered_delivery,
-                )
-            )
-        finally:
+
+        def answered(result: SubmitResult) -> None:
             held.handed -= 1
-        if result.ok:
-            if self._on_latency is not None:
-                self._remember(result.carrier_ids)
-            return ChannelResult(result.carrier_ids)
-        held.last_error = result.reason
-        return ChannelResult(None, result.reason, result.temporary)
+            if result.ok:
+                if self._on_latency is not None:
+                    self._remember(result.carrier_ids)
+                done(ChannelResult(result.carrier_ids))
+            else:
+                held.last_error = result.reason
+                done(ChannelResult(None, result.reason, result.temporary))
+
+        held.connector.submit_nowait(
+            OutboundMessage(
+                source_addr=message.source_addr,
+                destination_addr=message.recipient,
+                text=message.text,
+                registered_delivery=message.registered_delivery,
+            ),
+            answered,
+        )
 
     def _remember(self, carrier_ids: Iterable[str]) -> None:
         now = time.monotonic()
@@ -231,16 +242,12 @@ class SmppChannel:
         self._observe_latency(event.carrier_id)
 
     def _receipt(self, event: Receipt, done: ReceiptDone) -> None:
-        """Hand a receipt to the sink; ``done`` answers the SMSC after the commit."""
-        if self._on_latency is None:
-            self._sink.receipt_nowait(self._record(event), done)
-            return
+        """Hand a receipt to the sink; ``done`` answers the SMSC after the commit.
 
-        def committed(error: BaseException | None) -> None:
-            done(error)
-            self._observe_latency(event.carrier_id)
-
-        self._sink.receipt_nowait(self._record(event), committed)
+        The submit time was remembered when submit_sm_resp was read, ahead of this receipt.
+        """
+        self._sink.receipt_nowait(self._record(event), done)
+        self._observe_latency(event.carrier_id)
 
     def _record(self, event: Receipt) -> ReceiptRecord:
         return ReceiptRecord(

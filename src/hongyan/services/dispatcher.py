@@ -2,12 +2,14 @@
 
 Theory of operation. The messages table is the queue. Each round claims up to ``batch`` due
 messages (a leased claim: if this process dies, the lease runs out and another round — here or
-in another dispatcher — claims them again), starts one task per message, and keeps at most
+in another dispatcher — claims them again), hands each to its first channel, and keeps at most
 ``max_in_flight`` messages being submitted across all channels, so every bind's SMPP window
-stays full. A message tries its route's channels in order; a channel that is down or refuses
-is skipped for the next. Results are written back in batches by one flushing task: carrier
-ids (``submitted``), later retries (``queued`` again, with backoff), or final failures
-(``failed``/``expired``, refunded). The retry and routing decisions are pure (``core``).
+stays full. No task per message: a channel with ``submit_nowait`` queues it and calls back
+with the outcome (an ``async submit`` alone also works, with a task each). A message tries
+its route's channels in order; a channel that is down or refuses is skipped for the next.
+Results are written back in batches by one flushing task: carrier ids (``submitted``), later
+retries (``queued`` again, with backoff), or final failures (``failed``/``expired``, refunded).
+The retry and routing decisions are pure (``core``).
 
 With several dispatchers, each sends only on the channels it holds bind leases for
 (``services/leases.py``), whose bind is up and that are not paused: ``serving`` says which. A
@@ -27,11 +29,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from hongyan.core.messages import (
     ClaimedMessage,
@@ -57,7 +59,11 @@ class ChannelResult:
 
 
 class Channel(Protocol):
-    """What the dispatcher needs of a carrier connection (SMPP, CMPP, …)."""
+    """What the dispatcher needs of a carrier connection (SMPP, CMPP, …).
+
+    A channel may also offer ``submit_nowait(message, done)``: queue the message and call
+    ``done(ChannelResult)`` once, maybe before returning. The dispatcher then uses it.
+    """
 
     name: str
 
@@ -65,6 +71,67 @@ class Channel(Protocol):
     def available(self) -> bool: ...
 
     async def submit(self, message: ClaimedMessage) -> ChannelResult: ...
+
+
+SubmitNowait = Callable[[ClaimedMessage, Callable[[ChannelResult], None]], None]
+
+
+class _Attempt:
+    """One claimed message going through its route's channels, in order."""
+
+    __slots__ = ("dispatcher", "error", "message", "names", "next", "over", "temporary")
+
+    def __init__(self, dispatcher: Dispatcher, message: ClaimedMessage, names: list[str]) -> None:
+        self.dispatcher, self.message, self.names = dispatcher, message, names
+        self.next = 0
+        self.temporary, self.error = False, ""
+        self.over = False
+
+    def try_next(self, serving: AbstractSet[str]) -> None:
+        """Hand the message to the next channel that serves, or conclude."""
+        d = self.dispatcher
+        names = self.names
+        while self.next < len(names):
+            name = names[self.next]
+            self.next += 1
+            if name not in serving:
+                continue
+            channel = d._channels.get(name)
+            submit: SubmitNowait | None = getattr(channel, "submit_nowait", None)
+            if submit is not None:
+                submit(self.message, self.answered)
+                return
+            if channel is None or not channel.available:
+                self.temporary, self.error = True, f"{name}: down"
+                continue
+            d._spawn(self._submit(channel))
+            return
+        d._conclude(self)
+
+    async def _submit(self, channel: Channel) -> None:
+        try:
+            result = await channel.submit(self.message)
+        except Exception as exc:  # a bug in a connector must not lose the message
+            log.exception("submitting message %s failed", self.message.id)
+            self.dispatcher._fail(self, exc)
+            return
+        self.answered(result)
+
+    def answered(self, result: ChannelResult) -> None:
+        if self.over:
+            return
+        d = self.dispatcher
+        try:
+            name = self.names[self.next - 1]
+            if result.carrier_ids is not None:
+                d._succeeded(self, SubmitSuccess(self.message.id, name, result.carrier_ids))
+                return
+            self.temporary = self.temporary or result.temporary
+            self.error = f"{name}: {result.error}"
+            self.try_next(d._serving())
+        except Exception as exc:
+            log.exception("submitting message %s failed", self.message.id)
+            d._fail(self, exc)
 
 
 class _Results:
@@ -122,9 +189,10 @@ class Dispatcher:
         self._receipt_grace = receipt_grace
         self._sweep_every = sweep_every
         self._next_sweep: datetime | None = None
-        self._slots = asyncio.Semaphore(max_in_flight)
         self._max_in_flight = max_in_flight
-        self._in_flight: set[asyncio.Task[None]] = set()
+        self._in_flight = 0  # messages handed to channels, not answered yet
+        self._answered = asyncio.Event()  # one was answered: room to claim again?
+        self._tasks: set[asyncio.Task[None]] = set()  # channels without submit_nowait
         self._results = _Results()
         self._wake = asyncio.Event()
         self.submitted = 0
@@ -138,8 +206,11 @@ class Dispatcher:
         try:
             await self._claim_loop(stop)
         finally:
-            if self._in_flight:
-                await asyncio.wait(self._in_flight, timeout=self._lease / 2)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._lease / 2):
+                    while self._in_flight:
+                        self._answered.clear()
+                        await self._answered.wait()
             self._results.ready.set()
             await flusher
 
@@ -154,9 +225,10 @@ class Dispatcher:
                 await self._idle(stop)
 
     async def _claim_round(self) -> int:
-        free = self._max_in_flight - len(self._in_flight)
+        free = self._max_in_flight - self._in_flight
         if free < min(self._batch, self._max_in_flight) // 4:
-            await asyncio.wait(set(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
+            self._answered.clear()
+            await self._answered.wait()
             return self._batch  # capacity came back: claim again at once
         now = self._clock()
         await self._store.expire_due(now, self._batch)
@@ -165,10 +237,8 @@ class Dispatcher:
             if swept < self._batch:  # a full batch: more are waiting, sweep again next round
                 self._next_sweep = now + self._sweep_every
         messages = await self._claim(now, min(self._batch, free))
-        for message in messages:
-            task = asyncio.create_task(self._dispatch(message))
-            self._in_flight.add(task)
-            task.add_done_callback(self._in_flight.discard)
+        if messages:
+            self._hand_over(messages)
         return len(messages)
 
     async def _claim(self, now: datetime, limit: int) -> list[ClaimedMessage]:
@@ -184,48 +254,63 @@ class Dispatcher:
         self._wake.clear()
         await wait_any(stop, self._wake, timeout=self._poll)
 
-    async def _dispatch(self, message: ClaimedMessage) -> None:
-        try:
-            await self._try_channels(message)
-        except Exception as exc:  # a bug in a connector must not lose the message
-            log.exception("submitting message %s failed", message.id)
-            self._retry_later(message, f"internal: {type(exc).__name__}")
+    def _hand_over(self, messages: list[ClaimedMessage]) -> None:
+        """Start each claimed message on its first serving channel (answers come back later)."""
+        serving = self._serving()
+        now = self._clock()
+        for message in messages:
+            if message.expires_at <= now:
+                self._finish(message, MessageState.EXPIRED, "validity")
+                continue
+            names = self._router.channels_for(message.recipient)
+            if not names:
+                self._finish(message, MessageState.FAILED, "no route")
+                continue
+            if serving.isdisjoint(names):
+                self._results.unclaims.append(message.id)  # paused or let go since the claim
+                continue
+            attempt = _Attempt(self, message, list(names))
+            self._in_flight += 1
+            try:
+                attempt.try_next(serving)
+            except Exception as exc:  # a bug in a connector must not lose the message
+                log.exception("submitting message %s failed", message.id)
+                self._fail(attempt, exc)
         if len(self._results) >= self._flush_size:
             self._results.ready.set()
 
-    async def _try_channels(self, message: ClaimedMessage) -> None:
-        if message.expires_at <= self._clock():
-            self._finish(message, MessageState.EXPIRED, "validity")
-            return
-        names = self._router.channels_for(message.recipient)
-        if not names:
-            self._finish(message, MessageState.FAILED, "no route")
-            return
-        serving = self._serving()
-        if serving.isdisjoint(names):
-            self._results.unclaims.append(message.id)  # paused or let go since the claim
-            return
-        temporary, error = False, ""
-        for name in names:
-            if name not in serving:
-                continue
-            channel = self._channels.get(name)
-            if channel is None or not channel.available:
-                temporary, error = True, f"{name}: down"
-                continue
-            result = await channel.submit(message)
-            if result.carrier_ids is not None:
-                success = SubmitSuccess(message.id, name, result.carrier_ids)
-                self._results.successes.append(success)
-                self.submitted += 1
-                self._on_submitted(success)
-                return
-            temporary = temporary or result.temporary
-            error = f"{name}: {result.error}"
-        if temporary:
-            self._retry_later(message, error)
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _succeeded(self, attempt: _Attempt, success: SubmitSuccess) -> None:
+        self._results.successes.append(success)
+        self.submitted += 1
+        self._on_submitted(success)
+        self._over(attempt)
+
+    def _conclude(self, attempt: _Attempt) -> None:
+        """Every channel of the route tried (or skipped): retry later or give up."""
+        if attempt.temporary:
+            self._retry_later(attempt.message, attempt.error)
         else:
-            self._finish(message, MessageState.FAILED, error)
+            self._finish(attempt.message, MessageState.FAILED, attempt.error)
+        self._over(attempt)
+
+    def _fail(self, attempt: _Attempt, exc: Exception) -> None:
+        if not attempt.over:
+            self._retry_later(attempt.message, f"internal: {type(exc).__name__}")
+            self._over(attempt)
+
+    def _over(self, attempt: _Attempt) -> None:
+        if attempt.over:
+            return
+        attempt.over = True
+        self._in_flight -= 1
+        self._answered.set()
+        if len(self._results) >= self._flush_size:
+            self._results.ready.set()
 
     def _retry_later(self, message: ClaimedMessage, error: str) -> None:
         at = self._retry.next_attempt(message.attempts + 1, self._clock(), message.expires_at)

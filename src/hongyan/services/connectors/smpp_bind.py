@@ -4,7 +4,7 @@ Requests get a sequence number and a future (or a callback, on the submit path);
 resolves it and a lost link fails them all. Timeouts cost no timer per request: outstanding
 requests sit in a dict in the order they were sent, and one periodic sweep per link fails the
 oldest ones once they are ``response_timeout`` old (it stops at the first younger one).
-The window is a semaphore the caller holds around each submit_sm. deliver_sm is handed to
+The caller keeps the window (``in_flight`` says how full it is). deliver_sm is handed to
 ``on_deliver`` (which answers it) without waiting, so many are in progress at once.
 """
 
@@ -45,7 +45,6 @@ class EsmeLink(PduLink):
     def __init__(self, *, window: int, response_timeout: float, on_deliver: DeliverHandler) -> None:
         super().__init__()
         self.session = Session(Side.ESME, window=window)
-        self.window = asyncio.Semaphore(window)
         self.response_timeout = response_timeout
         self.on_deliver = on_deliver
         # sequence -> (on_answer, context, sent at): insertion order is send order

@@ -14,13 +14,18 @@ Interface the dispatcher drives::
     await connector.stop()                                # drain, unbind, close
 
 Theory: each bind (a transceiver, or a transmitter + receiver pair) is a link kept up by its own
-supervisor task, which reconnects with exponential backoff. ``submit`` splits the text exactly
-as ``hongyan.core.segments`` bills it, sends each segment through the least busy transmitting
-link while holding a window slot, and retries a segment answered ESME_RTHROTTLED or
-ESME_RMSGQFUL after a pause that every submit honours (the channel slows down). With no bind
-up, ``submit`` fails at once as temporary. A receipt goes to ``on_receipt`` (when given) from
-the read callback itself, with a ``done`` callback: deliver_sm_resp is sent when ``done`` is
-called, ESME_RX_T_APPN when with an error (so the SMSC delivers again) — no task per receipt.
+supervisor task, which reconnects with exponential backoff. ``submit`` (or ``submit_nowait``
+with a callback, the dispatcher's way: no task per message) splits the text exactly as
+``hongyan.core.segments`` bills it and queues the segments; the queue is pumped into the least
+busy transmitting link whose window has room, and again from the read callback as each
+submit_sm_resp frees a slot, paced by the tps bucket. A segment answered ESME_RTHROTTLED or
+ESME_RMSGQFUL goes back to the head of the queue after a pause that every send honours (the
+channel slows down). With no bind up, ``submit`` fails at once as temporary; a lost link fails
+what it had in flight and, with no other link, what was queued, as temporary.
+
+A receipt goes to ``on_receipt`` (when given) from the read callback itself, with a ``done``
+callback: deliver_sm_resp is sent when ``done`` is called, ESME_RX_T_APPN when with an error
+(so the SMSC delivers again) — no task per receipt.
 Any other deliver_sm (and every receipt without ``on_receipt``) runs in its own task: the event
 goes to ``on_deliver`` and deliver_sm_resp is sent only when it returns (ESME_RX_T_APPN if it
 raised). Parts of a concatenated inbound message are answered on arrival; the whole message is
@@ -33,6 +38,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -61,8 +67,50 @@ log = logging.getLogger(__name__)
 OnDeliver = Callable[[DeliverEvent], Awaitable[None]]
 ReceiptDone = Callable[[BaseException | None], None]  # None: committed; else answer "try again"
 OnReceipt = Callable[[Receipt, ReceiptDone], None]
+SubmitDone = Callable[[SubmitResult], None]
 GSM7, UCS2 = segments.Alphabet.GSM7, segments.Alphabet.UCS2
 _BIND_CLASSES = {"trx": p.BindTransceiver, "tx": p.BindTransmitter, "rx": p.BindReceiver}
+
+
+class _Job:
+    """One message being submitted: its carrier ids as the segments are answered."""
+
+    __slots__ = ("done", "finished", "ids", "left")
+
+    def __init__(self, segments: int, done: SubmitDone) -> None:
+        self.ids = [""] * segments
+        self.left = segments
+        self.done = done
+        self.finished = False
+
+    def finish(self, result: SubmitResult) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        try:
+            self.done(result)
+        except Exception:  # the caller's bug must not stop the answers behind this one
+            log.exception("handling a submit result failed")
+
+
+class _Segment:
+    """One submit_sm waiting for a window slot (or for its answer)."""
+
+    __slots__ = ("body", "destination_addr", "index", "job", "registered", "source_addr", "tries")
+
+    def __init__(
+        self,
+        job: _Job,
+        index: int,
+        source_addr: str,
+        destination_addr: str,
+        body: SegmentBody,
+        registered: int,
+    ) -> None:
+        self.job, self.index, self.body = job, index, body
+        self.source_addr, self.destination_addr = source_addr, destination_addr
+        self.registered = registered
+        self.tries = 0  # throttling answers so far
 
 
 class SmppConnector:
@@ -115,6 +163,11 @@ class SmppConnector:
             ("submitted", "errors", "throttles", "receipts", "inbound", "reconnects"), 0
         )
         self._up = asyncio.Event()
+        self._queue: deque[_Segment] = deque()  # segments waiting for a window slot
+        self._pump_scheduled = False
+        self._pace_timer: asyncio.TimerHandle | None = None
+        self._token_taken = False  # a tps token taken for the next send, paid by a wait
+        self._drained: asyncio.Future[None] | None = None  # stop() waits for the queue
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -136,8 +189,13 @@ class SmppConnector:
             self._receipts_answered = asyncio.get_running_loop().create_future()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self._receipts_answered), self.stop_timeout)
+        if self._queue:  # queued submits go out first (their answers are awaited below)
+            self._drained = asyncio.get_running_loop().create_future()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._drained), self.stop_timeout)
         links = list(self._links)
         await asyncio.gather(*(link.unbind(self.stop_timeout) for link in links))
+        self._fail_queued("connector stopped")
         if self._deliveries:
             await asyncio.wait(self._deliveries, timeout=self.stop_timeout)
         for task in list(self._tasks):
@@ -210,26 +268,28 @@ class SmppConnector:
 
     async def submit(self, message: OutboundMessage) -> SubmitResult:
         """Send every segment of ``message``; see the module docstring for the outcome."""
+        future: asyncio.Future[SubmitResult] = asyncio.get_running_loop().create_future()
+        self.submit_nowait(message, future.set_result)
+        return await future
+
+    def submit_nowait(self, message: OutboundMessage, done: SubmitDone) -> None:
+        """Queue every segment of ``message``; ``done(result)`` is called once (maybe at once)."""
         if not self.bound:
-            return SubmitResult.link_failure("no bind up")
+            done(SubmitResult.link_failure("no bind up"))
+            return
         try:
             bodies = self._bodies(message)
         except ValueError as exc:  # text not encodable in the requested data_coding
-            return SubmitResult(False, (), S.ESME_RX_P_APPN, False, str(exc))
+            done(SubmitResult(False, (), S.ESME_RX_P_APPN, False, str(exc)))
+            return
+        job = _Job(len(bodies), done)
         registered = 1 if message.registered_delivery else 0
-        results = [
-            self._submit_segment(
-                message, body.esm_class, body.data_coding, body.short_message, registered
-            )
-            for body in bodies
-        ]
-        outcomes = [await results[0]] if len(results) == 1 else await asyncio.gather(*results)
-        ids: list[str] = []
-        for outcome in outcomes:
-            if isinstance(outcome, SubmitResult):
-                return outcome
-            ids.append(outcome)
-        return SubmitResult.success(tuple(ids))
+        source, destination = message.source_addr, message.destination_addr
+        for index, body in enumerate(bodies):
+            self._queue.append(_Segment(job, index, source, destination, body, registered))
+        if not self._pump_scheduled:
+            self._pump_scheduled = True
+            asyncio.get_running_loop().call_soon(self._pump)
 
     def _bodies(self, message: OutboundMessage) -> list[SegmentBody]:
         """Segment bodies exactly as ``segments.split`` bills them (single SMS: fast path)."""
@@ -247,69 +307,111 @@ class SmppConnector:
         parts = segments.split(text, alphabet)
         return segment_bodies(parts, coding, next(self._reference) & 0xFF)
 
-    async def _submit_segment(
-        self, message: OutboundMessage, esm_class: int, coding: int, body: bytes, registered: int
-    ) -> str | SubmitResult:
-        """The carrier id, or the failure; throttling answers are retried here."""
-        loop = asyncio.get_running_loop()
-        for _ in range(self.throttle_retries + 1):
+    def _pump(self) -> None:
+        """Send queued segments while a window has room and pacing allows."""
+        self._pump_scheduled = False
+        queue = self._queue
+        while queue:
             link = self._pick_link()
             if link is None:
-                return SubmitResult.link_failure("no bind up")
-            async with link.window:
-                if self._bucket is not None or self._paused_until:
-                    await self._pace(loop)
-                if not link.can_submit:
-                    continue
-                pdu = p.SubmitSm(
-                    sequence_number=link.session.next_sequence(),
-                    source_addr=message.source_addr,
-                    destination_addr=message.destination_addr,
-                    esm_class=esm_class,
-                    registered_delivery=registered,
-                    data_coding=coding,
-                    short_message=body,
-                )
-                try:
-                    resp = await link.request(pdu)
-                except TimeoutError:
-                    self._counts["errors"] += 1
-                    return SubmitResult.link_failure("submit_sm_resp timed out")
-                except LinkDown:
-                    self._counts["errors"] += 1
-                    return SubmitResult.link_failure("link lost before submit_sm_resp")
-            status = resp.command_status
-            if status == S.ESME_ROK and isinstance(resp, p.SubmitSmResp):
-                self._counts["submitted"] += 1
-                self._pause = self.throttle_delay
-                return resp.message_id
-            if status in THROTTLING_STATUSES:
-                self._counts["throttles"] += 1
-                self._slow_down(loop)
+                if not self.bound:
+                    self._fail_queued("no bind up")
+                return  # every window full: the next answer pumps again
+            if (self._bucket is not None or self._paused_until) and self._must_wait():
+                return
+            segment = queue.popleft()
+            if segment.job.finished:
                 continue
+            body = segment.body
+            pdu = p.SubmitSm(
+                sequence_number=link.session.next_sequence(),
+                source_addr=segment.source_addr,
+                destination_addr=segment.destination_addr,
+                esm_class=body.esm_class,
+                registered_delivery=segment.registered,
+                data_coding=body.data_coding,
+                short_message=body.short_message,
+            )
+            link.send_request(pdu, self._answered, segment)
+        self._queue_drained()
+
+    def _must_wait(self) -> bool:
+        """Pacing (tps, throttling pause): True when the pump is to resume later."""
+        if self._pace_timer is not None:
+            return True
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        wait = self._paused_until - now
+        if wait <= 0 and self._bucket is not None and not self._token_taken:
+            wait = self._bucket.delay(now)
+            self._token_taken = wait > 0  # the token is ours once the wait is over
+        elif wait <= 0:
+            self._token_taken = False
+        if wait <= 0:
+            return False
+        self._pace_timer = loop.call_later(wait, self._paced)
+        return True
+
+    def _paced(self) -> None:
+        self._pace_timer = None
+        self._pump()
+
+    def _answered(self, segment: _Segment, answer: p.Pdu | Exception) -> None:
+        job = segment.job
+        if isinstance(answer, Exception):
             self._counts["errors"] += 1
-            return SubmitResult.failure(status or S.ESME_RUNKNOWNERR)
-        return SubmitResult.failure(S.ESME_RTHROTTLED, "still throttled after retries")
+            reason = (
+                "submit_sm_resp timed out"
+                if isinstance(answer, TimeoutError)
+                else ("link lost before submit_sm_resp")
+            )
+            job.finish(SubmitResult.link_failure(reason))
+        elif answer.command_status == S.ESME_ROK and type(answer) is p.SubmitSmResp:
+            self._counts["submitted"] += 1
+            self._pause = self.throttle_delay
+            job.ids[segment.index] = answer.message_id
+            job.left -= 1
+            if not job.left:
+                job.finish(SubmitResult.success(tuple(job.ids)))
+        elif answer.command_status in THROTTLING_STATUSES:
+            self._counts["throttles"] += 1
+            self._slow_down(asyncio.get_running_loop())
+            segment.tries += 1
+            if segment.tries > self.throttle_retries:
+                job.finish(SubmitResult.failure(S.ESME_RTHROTTLED, "still throttled after retries"))
+            else:
+                self._queue.appendleft(segment)
+        else:
+            self._counts["errors"] += 1
+            job.finish(SubmitResult.failure(answer.command_status or S.ESME_RUNKNOWNERR))
+        if self._queue:
+            self._pump()
+
+    def _fail_queued(self, reason: str) -> None:
+        queue, self._queue = self._queue, deque()
+        for segment in queue:
+            segment.job.finish(SubmitResult.link_failure(reason))
+        self._queue_drained()
+
+    def _queue_drained(self) -> None:
+        waiter = self._drained
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def _pick_link(self) -> EsmeLink | None:
         best: EsmeLink | None = None
         for link in self._links:
-            if link.can_submit and (best is None or link.in_flight < best.in_flight):
+            if (
+                link.can_submit
+                and link.in_flight < self.window
+                and (best is None or link.in_flight < best.in_flight)
+            ):
                 best = link
         return best
 
     def _slow_down(self, loop: asyncio.AbstractEventLoop) -> None:
         self._paused_until = max(self._paused_until, loop.time() + self._pause)
         self._pause = min(self._pause * 2, 5.0)
-
-    async def _pace(self, loop: asyncio.AbstractEventLoop) -> None:
-        wait = self._paused_until - loop.time()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        if self._bucket is not None:
-            wait = self._bucket.delay(loop.time())
-            if wait > 0:
-                await asyncio.sleep(wait)
 
     # --- deliver_sm -----------------------------------------------------------------------
 

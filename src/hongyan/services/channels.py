@@ -219,6 +219,11 @@ class SmppChannel:
             answered,
         )
 
+    def withdraw(self) -> None:
+        """Answer what waits in the binds' queues (not sent yet) as temporary, at once."""
+        for held in self._slots.values():
+            held.connector.withdraw("dispatcher stopping")
+
     def _remember(self, carrier_ids: Iterable[str]) -> None:
         now = time.monotonic()
         for carrier_id in carrier_ids:

@@ -17,7 +17,9 @@ round then claims only messages whose route has such a channel (all of them in t
 with the plain claim; a routed claim otherwise), so a dispatcher never holds hostage messages
 it cannot send.
 A claimed message whose channels all stopped serving meanwhile goes back to the queue at the
-next flush, due as before and without using an attempt.
+next flush, due as before and without using an attempt. So does, when the dispatcher stops,
+whatever a channel queued but did not send yet (``withdraw``): a stop waits only for the
+answers to submit_sm in flight, however slow the channel's tps, and leaves no claim to run out.
 
 Carriers lose receipts. About once a minute a round also finishes, as ``expired``, submitted
 messages whose validity ended ``receipt_grace`` ago without a final receipt, so every message
@@ -63,6 +65,8 @@ class Channel(Protocol):
 
     A channel may also offer ``submit_nowait(message, done)``: queue the message and call
     ``done(ChannelResult)`` once, maybe before returning. The dispatcher then uses it.
+    And ``withdraw()``: answer at once, as temporary, what it queued but did not send yet;
+    the dispatcher calls it when it stops.
     """
 
     name: str
@@ -125,6 +129,9 @@ class _Attempt:
             name = self.names[self.next - 1]
             if result.carrier_ids is not None:
                 d._succeeded(self, SubmitSuccess(self.message.id, name, result.carrier_ids))
+                return
+            if d._stopping and (result.temporary or self.next < len(self.names)):
+                d._hand_back(self)  # withdrawn, or untried channels left: not an attempt
                 return
             self.temporary = self.temporary or result.temporary
             self.error = f"{name}: {result.error}"
@@ -195,6 +202,7 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()  # channels without submit_nowait
         self._results = _Results()
         self._wake = asyncio.Event()
+        self._stopping = False
         self.submitted = 0
 
     def wake(self) -> None:
@@ -206,6 +214,8 @@ class Dispatcher:
         try:
             await self._claim_loop(stop)
         finally:
+            self._stopping = True
+            self._withdraw()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._lease / 2):
                     while self._in_flight:
@@ -278,6 +288,20 @@ class Dispatcher:
                 self._fail(attempt, exc)
         if len(self._results) >= self._flush_size:
             self._results.ready.set()
+
+    def _withdraw(self) -> None:
+        """Stopping: what channels queued but did not send comes back now, for the queue."""
+        for channel in self._channels.values():
+            withdraw: Callable[[], None] | None = getattr(channel, "withdraw", None)
+            if withdraw is not None:
+                try:
+                    withdraw()
+                except Exception:  # their claims run out and they are claimed again
+                    log.exception("withdrawing queued messages from %s failed", channel.name)
+
+    def _hand_back(self, attempt: _Attempt) -> None:
+        self._results.unclaims.append(attempt.message.id)
+        self._over(attempt)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro)

@@ -19,9 +19,12 @@ with a callback, the dispatcher's way: no task per message) splits the text exac
 ``hongyan.core.segments`` bills it and queues the segments; the queue is pumped into the least
 busy transmitting link whose window has room, and again from the read callback as each
 submit_sm_resp frees a slot, paced by the tps bucket. A segment answered ESME_RTHROTTLED or
-ESME_RMSGQFUL goes back to the head of the queue after a pause that every send honours (the
-channel slows down). With no bind up, ``submit`` fails at once as temporary; a lost link fails
-what it had in flight and, with no other link, what was queued, as temporary.
+ESME_RMSGQFUL goes back ahead of the queue, behind earlier retries, after a pause that every
+send honours (the channel slows down): on one link the SMSC sees submit_sm in queue order.
+With no bind up, ``submit`` fails at once as temporary; a lost link fails what it had in flight
+and, with no other link, what was queued, as temporary. Every message gets exactly one answer
+(``done``), the segments of a failed message still queued are not sent, and ``stop`` sends the
+queue, waits for the answers, then fails what is left as temporary.
 
 A receipt goes to ``on_receipt`` (when given) from the read callback itself, with a ``done``
 callback: deliver_sm_resp is sent when ``done`` is called, ESME_RX_T_APPN when with an error
@@ -164,6 +167,7 @@ class SmppConnector:
         )
         self._up = asyncio.Event()
         self._queue: deque[_Segment] = deque()  # segments waiting for a window slot
+        self._again: deque[_Segment] = deque()  # throttled, in the order sent: they go first
         self._pump_scheduled = False
         self._pace_timer: asyncio.TimerHandle | None = None
         self._token_taken = False  # a tps token taken for the next send, paid by a wait
@@ -189,7 +193,7 @@ class SmppConnector:
             self._receipts_answered = asyncio.get_running_loop().create_future()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self._receipts_answered), self.stop_timeout)
-        if self._queue:  # queued submits go out first (their answers are awaited below)
+        if self.queued:  # queued submits go out first (their answers are awaited below)
             self._drained = asyncio.get_running_loop().create_future()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self._drained), self.stop_timeout)
@@ -205,6 +209,11 @@ class SmppConnector:
     @property
     def bound(self) -> bool:
         return any(link.can_submit for link in self._links)
+
+    @property
+    def queued(self) -> int:
+        """Segments waiting for a window slot (throttled ones waiting to be sent again too)."""
+        return len(self._queue) + len(self._again)
 
     def stats(self) -> ConnectorStats:
         return ConnectorStats(
@@ -310,8 +319,8 @@ class SmppConnector:
     def _pump(self) -> None:
         """Send queued segments while a window has room and pacing allows."""
         self._pump_scheduled = False
-        queue = self._queue
-        while queue:
+        queue, again = self._queue, self._again
+        while queue or again:
             link = self._pick_link()
             if link is None:
                 if not self.bound:
@@ -319,7 +328,7 @@ class SmppConnector:
                 return  # every window full: the next answer pumps again
             if (self._bucket is not None or self._paused_until) and self._must_wait():
                 return
-            segment = queue.popleft()
+            segment = (again or queue).popleft()
             if segment.job.finished:
                 continue
             body = segment.body
@@ -380,16 +389,22 @@ class SmppConnector:
             if segment.tries > self.throttle_retries:
                 job.finish(SubmitResult.failure(S.ESME_RTHROTTLED, "still throttled after retries"))
             else:
-                self._queue.appendleft(segment)
+                self._again.append(segment)  # ahead of the queue, behind earlier retries
         else:
             self._counts["errors"] += 1
             job.finish(SubmitResult.failure(answer.command_status or S.ESME_RUNKNOWNERR))
-        if self._queue:
+        if self._queue or self._again:
             self._pump()
 
+    def withdraw(self, reason: str) -> None:
+        """Answer every message with a segment still queued as temporary, at once (the
+        dispatcher stops: it hands them back rather than wait for the tps limit)."""
+        self._fail_queued(reason)
+
     def _fail_queued(self, reason: str) -> None:
-        queue, self._queue = self._queue, deque()
-        for segment in queue:
+        again, queue = self._again, self._queue
+        self._again, self._queue = deque(), deque()
+        for segment in itertools.chain(again, queue):
             segment.job.finish(SubmitResult.link_failure(reason))
         self._queue_drained()
 

@@ -209,3 +209,120 @@ async def test_urls_it_does_not_handle_go_to_httpx(client: PushClient) -> None:
         assert (await client.post(state.url("/路径"), content=b"x")).status_code == 200
     assert client.lean_posts == 0
     assert state.requests[1][0].startswith(b"POST /%E8%B7%AF%E5%BE%84 HTTP/1.1")
+
+
+async def test_post_status_and_start_post_answer_without_a_response(client: PushClient) -> None:
+    state, server = await start_server(ok)
+    async with server:
+        assert await client.post_status(state.url(), b"a", {"X-Sig": "1"}) == 200
+        answered = client.start_post(state.url(), b"b", {})
+        assert isinstance(answered, asyncio.Future)
+        got = await answered
+        assert (got.status, got.body) == (200, b"ok")
+        assert (b"content-length", b"2") in [(k.lower(), v) for k, v in got.headers]
+    assert state.connections == 1 and client.lean_posts == 2
+
+
+async def test_posts_beyond_max_connections_wait_for_a_free_one() -> None:
+    under_way = peak = 0
+    all_in = asyncio.Event()
+
+    async def held(head: bytes, body: bytes) -> bytes:
+        nonlocal under_way, peak
+        under_way += 1
+        peak = max(peak, under_way)
+        if under_way == 2:
+            all_in.set()
+        await all_in.wait()
+        under_way -= 1
+        return answer()
+
+    state, server = await start_server(held)
+    async with server, PushClient(timeout=2.0, max_connections=2, environ={}) as client:
+        statuses = await asyncio.gather(
+            *(client.post_status(state.url(), str(i).encode(), {}) for i in range(6))
+        )
+    assert statuses == [200] * 6
+    assert peak == 2 and state.connections == 2
+
+
+async def test_each_exchange_is_cut_off_at_its_own_deadline() -> None:
+    release = asyncio.Event()
+    arrived: list[bytes] = []
+
+    async def silent(head: bytes, body: bytes) -> bytes:
+        arrived.append(body)
+        await release.wait()
+        return answer()
+
+    state, server = await start_server(silent)
+    loop = asyncio.get_running_loop()
+    async with server, PushClient(timeout=5.0, environ={}) as client:
+        started = loop.time()
+        late = client.start_post(state.url(), b"late", {}, timeout=1.0)
+        early = client.start_post(state.url(), b"early", {}, timeout=0.1)
+        with pytest.raises(httpx.ReadTimeout, match=r"no answer within 0\.1 s"):
+            await early
+        assert loop.time() - started >= 0.1 and not late.done()
+        with pytest.raises(httpx.ReadTimeout, match=r"no answer within 1 s"):
+            await late
+        assert loop.time() - started >= 1.0
+        release.set()
+        assert await client.post_status(state.url(), b"after", {}) == 200
+    assert state.connections == 3  # the two cut off were closed, not reused
+
+
+async def test_a_post_given_up_while_it_waited_for_a_connection_is_not_sent() -> None:
+    arrived, release = asyncio.Event(), asyncio.Event()
+
+    async def held(head: bytes, body: bytes) -> bytes:
+        arrived.set()
+        await release.wait()
+        return answer()
+
+    state, server = await start_server(held)
+    async with server, PushClient(timeout=2.0, max_connections=1, environ={}) as client:
+        first = client.start_post(state.url(), b"first", {})
+        await arrived.wait()
+        given_up = asyncio.ensure_future(client.post(state.url(), content=b"given up"))
+        await asyncio.sleep(0)  # it waits for the one connection
+        given_up.cancel()
+        release.set()
+        assert (await first).status == 200
+        assert await client.post_status(state.url(), b"third", {}) == 200
+    assert [body for _, body in state.requests] == [b"first", b"third"]
+    assert state.connections == 1
+
+
+async def test_closing_the_client_fails_posts_under_way() -> None:
+    arrived = asyncio.Event()
+
+    async def never(head: bytes, body: bytes) -> bytes:
+        arrived.set()
+        await asyncio.Event().wait()
+        return answer()
+
+    state, server = await start_server(never)
+    async with server:
+        client = PushClient(timeout=5.0, environ={})
+        answered = client.start_post(state.url(), b"1", {})
+        await arrived.wait()
+        await client.aclose()
+        with pytest.raises(httpx.ReadError):
+            await answered
+        for writer in state.writers:
+            writer.close()
+
+
+async def test_a_transport_of_its_own_leaves_everything_to_httpx() -> None:
+    seen: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(202)
+
+    async with PushClient(transport=httpx.MockTransport(handle), environ={}) as client:
+        assert await client.post_status("http://partner.example/r", b"x", {"X-A": "1"}) == 202
+        assert (await client.post("http://partner.example/r", content=b"y")).status_code == 202
+    assert [r.content for r in seen] == [b"x", b"y"] and seen[0].headers["x-a"] == "1"
+    assert client.lean_posts == 0

@@ -83,9 +83,18 @@ def push_secret(server_key: bytes, account_id: int, version: int) -> str:
     return hmac.new(server_key, message, hashlib.sha256).hexdigest()[:40]
 
 
-def sign_push(secret: str, body: bytes) -> str:
-    """``X-Hongyan-Signature`` value: HMAC-SHA256 of the body, hex."""
-    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def push_signer(secret: str) -> hmac.HMAC:
+    """``secret`` keyed once for many pushes: ``sign_push`` copies it per body, at about half
+    the cost of keying HMAC anew."""
+    return hmac.new(secret.encode(), digestmod=hashlib.sha256)
+
+
+def sign_push(secret: str | hmac.HMAC, body: bytes) -> str:
+    """``X-Hongyan-Signature`` value: HMAC-SHA256 of the body, hex (a push secret, or the
+    ``push_signer`` of one)."""
+    mac = secret.copy() if isinstance(secret, hmac.HMAC) else push_signer(secret)
+    mac.update(body)
+    return mac.hexdigest()
 
 
 def parse_networks(values: list[str] | tuple[str, ...]) -> tuple[str, ...]:

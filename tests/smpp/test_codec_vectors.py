@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from hongyan.protocols.smpp import pdu as p
-from hongyan.protocols.smpp.codec import decode, encode
+from hongyan.protocols.smpp.codec import decode, encode, encode_deliver_sm_resp
 from hongyan.protocols.smpp.constants import CommandStatus, Tag
 
 
@@ -298,3 +298,18 @@ def test_tlv_accessors() -> None:
     assert receipted is not None and receipted.as_str() == "1"
     assert state is not None and state.as_int() == 2
     assert deliver.tlv(Tag.MESSAGE_PAYLOAD) is None
+
+
+@pytest.mark.parametrize(
+    ("sequence", "status", "wire"),
+    [
+        (0x2A, 0, h("00000011 80000005 00000000 0000002a 00")),  # spec 4.6.2
+        (0x7FFFFFFF, 0, h("00000011 80000005 00000000 7fffffff 00")),
+        (7, CommandStatus.ESME_RX_T_APPN, h("00000010 80000005 00000064 00000007")),  # bodyless
+    ],
+)
+def test_deliver_sm_resp_without_a_pdu_is_what_encode_makes(
+    sequence: int, status: int, wire: bytes
+) -> None:
+    assert encode_deliver_sm_resp(sequence, status) == wire
+    assert encode(p.DeliverSmResp(sequence_number=sequence, command_status=status)) == wire

@@ -151,6 +151,17 @@ def encode(pdu: p.Pdu) -> bytes:
     return header + body
 
 
+_OK_DELIVER_SM_RESP = HEADER.pack(17, CommandId.DELIVER_SM_RESP, 0, 0)[:12]  # + sequence + b"\0"
+
+
+def encode_deliver_sm_resp(sequence_number: int, command_status: int = 0) -> bytes:
+    """``encode(DeliverSmResp(...))`` with no PDU object: one per receipt, the bulk of the
+    traffic. Bodyless on an error, as ``encode`` makes it."""
+    if not command_status:
+        return _OK_DELIVER_SM_RESP + sequence_number.to_bytes(4, "big") + b"\0"
+    return HEADER.pack(16, CommandId.DELIVER_SM_RESP, command_status, sequence_number)
+
+
 def _is_default(pdu: p.Pdu) -> bool:
     return not any(getattr(pdu, name) for name, *_ in LAYOUTS[type(pdu)]) and not getattr(
         pdu, "tlvs", ()
@@ -349,4 +360,12 @@ def response_status_pdu(error: PduError) -> p.Pdu:
     return cls(sequence_number=error.sequence_number, command_status=error.command_status)
 
 
-__all__ = ["CommandId", "Decoder", "PduError", "decode", "encode", "response_status_pdu"]
+__all__ = [
+    "CommandId",
+    "Decoder",
+    "PduError",
+    "decode",
+    "encode",
+    "encode_deliver_sm_resp",
+    "response_status_pdu",
+]

@@ -26,6 +26,7 @@ DeliverHandler = Callable[["EsmeLink", p.DeliverSm], None]
 # Called once with (context, the answer or why there is none: TimeoutError, LinkDown).
 OnAnswer = Callable[[Any, "p.Pdu | Exception"], None]
 _SWEEPS_PER_TIMEOUT = 8  # a request fails between 1 and 1⅛ response_timeout after it was sent
+_SUBMITTING = frozenset({SessionState.BOUND_TX, SessionState.BOUND_TRX})
 
 
 def _resolve(future: asyncio.Future[p.Pdu], answer: p.Pdu | Exception) -> None:
@@ -52,6 +53,9 @@ class EsmeLink(PduLink):
         self._sweeper: asyncio.TimerHandle | None = None
         self._drained: asyncio.Future[None] | None = None  # unbind() waits on it
         self.last_heard = 0.0
+        # Whether submit_sm may be sent (bound to transmit, link open): read per message and
+        # per segment, so kept as a field, set at each change (bind, unbind, close, loss).
+        self.can_submit = False
 
     @property
     def bound(self) -> bool:
@@ -61,12 +65,16 @@ class EsmeLink(PduLink):
             SessionState.BOUND_TRX,
         )
 
-    @property
-    def can_submit(self) -> bool:
-        return self.is_open and self.session.state in (
-            SessionState.BOUND_TX,
-            SessionState.BOUND_TRX,
-        )
+    def _changed(self) -> None:
+        self.can_submit = self.is_open and self.session.state in _SUBMITTING
+
+    def close(self) -> None:
+        super().close()
+        self.can_submit = False
+
+    def abort(self) -> None:
+        super().abort()
+        self.can_submit = False
 
     @property
     def in_flight(self) -> int:
@@ -158,6 +166,7 @@ class EsmeLink(PduLink):
             self.send(p.EnquireLinkResp(sequence_number=pdu.sequence_number))
         elif type(pdu) is p.Unbind:
             self.session.received_request(pdu.command_id)
+            self.can_submit = False
             self.send(p.UnbindResp(sequence_number=pdu.sequence_number))
             self.close()
         elif type(pdu) is p.DataSm:
@@ -172,6 +181,7 @@ class EsmeLink(PduLink):
 
     def link_lost(self, exc: Exception | None) -> None:
         self.session.closed()
+        self.can_submit = False
         pending, self._pending = self._pending, {}
         if self._sweeper is not None:
             self._sweeper.cancel()
@@ -184,6 +194,7 @@ class EsmeLink(PduLink):
 
     async def bind(self, pdu: p.Bind) -> int:
         resp = await self.call(pdu, p.BindResp)
+        self._changed()
         return resp.command_status
 
     async def keep_alive(self, interval: float) -> None:
@@ -210,6 +221,7 @@ class EsmeLink(PduLink):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self._drained), timeout)
         if self.bound:
+            self.can_submit = False  # the unbind goes out now: no submit_sm after it
             with contextlib.suppress(TimeoutError, LinkDown):
                 async with asyncio.timeout(max(0.1, deadline - loop.time())):
                     await self.call(p.Unbind(), p.UnbindResp)

@@ -49,6 +49,7 @@ from hongyan.core import segments
 from hongyan.protocols import gsm7
 from hongyan.protocols.smpp import pdu as p
 from hongyan.protocols.smpp.body import SegmentBody, segment_bodies
+from hongyan.protocols.smpp.codec import encode_deliver_sm_resp
 from hongyan.protocols.smpp.constants import CommandStatus as S
 from hongyan.protocols.smpp.constants import DataCoding
 from hongyan.protocols.smpp.reassembly import Reassembler
@@ -208,7 +209,10 @@ class SmppConnector:
 
     @property
     def bound(self) -> bool:
-        return any(link.can_submit for link in self._links)
+        for link in self._links:  # noqa: SIM110 (per message: cheaper than any() of a genexpr)
+            if link.can_submit:
+                return True
+        return False
 
     @property
     def queued(self) -> int:
@@ -451,7 +455,7 @@ class SmppConnector:
             if error is None:
                 self._counts["receipts"] += 1
             status = S.ESME_ROK if error is None else S.ESME_RX_T_APPN
-            link.send(p.DeliverSmResp(sequence_number=sequence, command_status=status))
+            link.send_bytes(encode_deliver_sm_resp(sequence, status))
             waiter = self._receipts_answered
             if not self._receipts_waiting and waiter is not None and not waiter.done():
                 waiter.set_result(None)
@@ -480,7 +484,7 @@ class SmppConnector:
                 status = S.ESME_RX_T_APPN
             else:
                 self._counts["inbound" if isinstance(event, Inbound) else "receipts"] += 1
-        link.send(p.DeliverSmResp(sequence_number=pdu.sequence_number, command_status=status))
+        link.send_bytes(encode_deliver_sm_resp(pdu.sequence_number, status))
 
     async def _expire_parts(self) -> None:
         loop = asyncio.get_running_loop()

@@ -84,6 +84,15 @@ class PduLink(asyncio.Protocol):
             self._flush_scheduled = True
             asyncio.get_running_loop().call_soon(self._flush)
 
+    def send_bytes(self, data: bytes) -> None:
+        """Send one PDU already encoded (hot paths build some without a ``Pdu``)."""
+        if self.transport is None:
+            return
+        self._out.append(data)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
     def _flush(self) -> None:
         self._flush_scheduled = False
         if self._out and self.transport is not None:

@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -137,7 +137,15 @@ def observe_commit(operations: int, seconds: float) -> None:
 
 
 def observe_receipt_latency(channel: str, seconds: float) -> None:
-    RECEIPT_LATENCY.labels(channel).observe(seconds)
+    # Once per receipt: the labelled child is kept, as labels() costs a lock and a lookup each
+    # time (~4% of the dispatcher's samples in the 100-recipient benchmark).
+    child = _LATENCY_BY_CHANNEL.get(channel)
+    if child is None:
+        child = _LATENCY_BY_CHANNEL[channel] = RECEIPT_LATENCY.labels(channel)
+    child.observe(seconds)
+
+
+_LATENCY_BY_CHANNEL: dict[str, Any] = {}
 
 
 @dataclass

@@ -35,7 +35,7 @@ async def test_session_cookie_flags(live: Live, face_client: Any) -> None:
     for flag in ("HttpOnly", "SameSite=lax", "Path=/portal"):
         assert flag in cookie
     assert "Secure" not in cookie  # plain http, secure_cookies = auto
-    # behind a TLS proxy on 127.0.0.1 (trusted by uvicorn), the cookie is Secure
+    # behind a TLS proxy in [http] trusted_proxies (127.0.0.1 here), the cookie is Secure
     fresh = face_client("/portal")
     proxied = await fresh.http.get("/portal/signin", headers={"X-Forwarded-Proto": "https"})
     assert "Secure" in proxied.headers["set-cookie"]

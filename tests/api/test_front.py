@@ -9,9 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.requests import Request
 from tests.api.harness import Live
 
 from hongyan.services.api.front import Front
+from hongyan.services.api.http import came_over_tls
 from hongyan.services.api.http_protocol import _CoalescingTransport
 from hongyan.services.metrics import REQUESTS
 from hongyan.services.platform import _Server, _server_config, listen
@@ -113,6 +115,25 @@ async def test_a_local_client_cannot_claim_another_address() -> None:
             f"http://127.0.0.1:{port}/x", headers={"X-Forwarded-For": "10.1.2.3"}
         )
     assert answer.text == "127.0.0.1 /x"
+
+
+@pytest.mark.parametrize(
+    ("scheme", "peer", "proto", "trusted", "tls"),
+    [
+        ("https", "192.0.2.1", "", (), True),  # TLS to us
+        ("http", "127.0.0.1", "https", ("127.0.0.1/32",), True),  # a trusted proxy says so
+        ("http", "127.0.0.1", "http, https", ("127.0.0.1/32",), True),  # its own hop counts
+        ("http", "127.0.0.1", "https, http", ("127.0.0.1/32",), False),
+        ("http", "127.0.0.1", "https", (), False),  # no proxy trusted
+        ("http", "192.0.2.1", "https", ("127.0.0.1/32",), False),  # not the trusted proxy
+    ],
+)
+def test_https_is_believed_only_from_trusted_proxies(
+    scheme: str, peer: str, proto: str, trusted: tuple[str, ...], tls: bool
+) -> None:
+    headers = [(b"x-forwarded-proto", proto.encode())] if proto else []
+    scope = {"type": "http", "scheme": scheme, "client": (peer, 1234), "headers": headers}
+    assert came_over_tls(Request(scope), trusted) is tls
 
 
 async def test_pipelined_requests_are_answered_in_order() -> None:

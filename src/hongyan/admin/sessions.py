@@ -20,6 +20,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
 from starlette.responses import Response
 
+from hongyan.services.api.http import came_over_tls
+
 SECURE_CHOICES = ("auto", "always", "never")
 
 
@@ -111,4 +113,4 @@ class SessionCookie:
             return True
         if self.secure == "never":
             return False
-        return request.url.scheme == "https"
+        return came_over_tls(request, request.app.state.context.trusted_proxies)

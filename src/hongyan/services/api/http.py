@@ -50,6 +50,18 @@ def client_address(request: Request, trusted_proxies: tuple[str, ...]) -> str | 
     return peer
 
 
+def came_over_tls(request: Request, trusted_proxies: tuple[str, ...]) -> bool:
+    """Whether the client used https: to us, or to a trusted proxy that says so
+    (the nearest hop of ``X-Forwarded-Proto``)."""
+    if request.scope.get("scheme") == "https":
+        return True
+    peer = request.client.host if request.client else None
+    if not trusted_proxies or peer is None or not _in(peer, trusted_proxies):
+        return False
+    hops = request.headers.get("x-forwarded-proto", "").split(",")
+    return hops[-1].strip().lower() == "https"
+
+
 def _in(address: str, networks: tuple[str, ...]) -> bool:
     try:
         ip = ipaddress.ip_address(address)

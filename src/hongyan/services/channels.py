@@ -220,7 +220,8 @@ class SmppChannel:
         )
 
     def withdraw(self) -> None:
-        """Answer what waits in the binds' queues (not sent yet) as temporary, at once."""
+        """Answer, as temporary and at once, the messages waiting in the binds' queues none
+        of whose segments was sent (a message partly sent is finished: no part goes twice)."""
         for held in self._slots.values():
             held.connector.withdraw("dispatcher stopping")
 

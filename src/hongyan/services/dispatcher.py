@@ -18,8 +18,21 @@ with the plain claim; a routed claim otherwise), so a dispatcher never holds hos
 it cannot send.
 A claimed message whose channels all stopped serving meanwhile goes back to the queue at the
 next flush, due as before and without using an attempt. So does, when the dispatcher stops,
-whatever a channel queued but did not send yet (``withdraw``): a stop waits only for the
-answers to submit_sm in flight, however slow the channel's tps, and leaves no claim to run out.
+whatever a channel queued but did not send any part of yet (``withdraw``): a stop waits only
+for the answers to submit_sm in flight (and the other parts of messages partly sent), however
+slow the channel's tps, and leaves no claim to run out.
+
+Claims are renewed. A message can wait in a channel's queue longer than the lease (a channel
+slower than about ``max_in_flight / lease_seconds`` submit_sm/s, a throttling SMSC); were its
+claim to run out, the next round — here or in another dispatcher — would claim and send it a
+second time. So every quarter of the lease one statement extends the claims of all messages
+still with a channel (``Store.renew_claims``). That is simpler than sizing claims to what
+the channels can send within the lease, and unlike it holds whatever the route's channels,
+failover, throttling pauses or an SMSC slow to answer do to the pace. Should a renewal fail
+or hang (a quarter of the lease at most), every claim still has a quarter of its lease left:
+the channels then withdraw the messages they have sent no part of, which go back to the
+queue (or, the store being down, wait unsent for their claims to run out). Only messages with
+a part already sent stay, to be answered within the response timeout.
 
 Carriers lose receipts. About once a minute a round also finishes, as ``expired``, submitted
 messages whose validity ended ``receipt_grace`` ago without a final receipt, so every message
@@ -65,8 +78,9 @@ class Channel(Protocol):
 
     A channel may also offer ``submit_nowait(message, done)``: queue the message and call
     ``done(ChannelResult)`` once, maybe before returning. The dispatcher then uses it.
-    And ``withdraw()``: answer at once, as temporary, what it queued but did not send yet;
-    the dispatcher calls it when it stops.
+    And ``withdraw()``: answer at once (before returning), as temporary, what it queued but
+    did not send any part of yet; the dispatcher calls it when it stops, or when it could
+    not renew its claims.
     """
 
     name: str
@@ -130,7 +144,9 @@ class _Attempt:
             if result.carrier_ids is not None:
                 d._succeeded(self, SubmitSuccess(self.message.id, name, result.carrier_ids))
                 return
-            if d._stopping and (result.temporary or self.next < len(self.names)):
+            if (d._stopping or d._withdrawing) and (
+                result.temporary or self.next < len(self.names)
+            ):
                 d._hand_back(self)  # withdrawn, or untried channels left: not an attempt
                 return
             self.temporary = self.temporary or result.temporary
@@ -198,6 +214,8 @@ class Dispatcher:
         self._next_sweep: datetime | None = None
         self._max_in_flight = max_in_flight
         self._in_flight = 0  # messages handed to channels, not answered yet
+        self._live: dict[int, _Attempt] = {}  # their claims, renewed while they stay
+        self._withdrawing = False  # a withdrawal is answering: hand answers back
         self._answered = asyncio.Event()  # one was answered: room to claim again?
         self._tasks: set[asyncio.Task[None]] = set()  # channels without submit_nowait
         self._results = _Results()
@@ -211,11 +229,12 @@ class Dispatcher:
 
     async def run(self, stop: asyncio.Event) -> None:
         flusher = asyncio.create_task(self._flush_loop(stop))
+        renewer = asyncio.create_task(self._renew_loop())
         try:
             await self._claim_loop(stop)
         finally:
             self._stopping = True
-            self._withdraw()
+            self._withdraw("dispatcher stopping")
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._lease / 2):
                     while self._in_flight:
@@ -223,6 +242,9 @@ class Dispatcher:
                         await self._answered.wait()
             self._results.ready.set()
             await flusher
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
 
     async def _claim_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -281,6 +303,7 @@ class Dispatcher:
                 continue
             attempt = _Attempt(self, message, list(names))
             self._in_flight += 1
+            self._live[message.id] = attempt
             try:
                 attempt.try_next(serving)
             except Exception as exc:  # a bug in a connector must not lose the message
@@ -289,15 +312,43 @@ class Dispatcher:
         if len(self._results) >= self._flush_size:
             self._results.ready.set()
 
-    def _withdraw(self) -> None:
-        """Stopping: what channels queued but did not send comes back now, for the queue."""
-        for channel in self._channels.values():
-            withdraw: Callable[[], None] | None = getattr(channel, "withdraw", None)
-            if withdraw is not None:
-                try:
-                    withdraw()
-                except Exception:  # their claims run out and they are claimed again
-                    log.exception("withdrawing queued messages from %s failed", channel.name)
+    def _withdraw(self, why: str) -> None:
+        """What channels queued but did not send any part of comes back now, for the queue
+        (stopping, or claims that could not be renewed)."""
+        self._withdrawing = True
+        try:
+            for channel in self._channels.values():
+                withdraw: Callable[[], None] | None = getattr(channel, "withdraw", None)
+                if withdraw is not None:
+                    try:
+                        withdraw()
+                    except Exception:  # their claims run out and they are claimed again
+                        log.exception("withdrawing queued messages from %s failed", channel.name)
+        finally:
+            self._withdrawing = False
+        log.info("%s: queued messages withdrawn from the channels", why)
+
+    async def _renew_loop(self) -> None:
+        """Every quarter of the lease, extend the claims of the messages still with a channel."""
+        while True:
+            await asyncio.sleep(self._lease / 4)
+            await self._renew()
+
+    async def _renew(self) -> None:
+        ids = list(self._live)
+        if not ids:
+            return
+        try:
+            async with asyncio.timeout(self._lease / 4):
+                renewed = await self._store.renew_claims(
+                    ids, self._owner, self._clock(), self._lease
+                )
+        except Exception:  # TimeoutError too: a quarter of the lease is left, not more
+            log.exception("renewing %d claims failed", len(ids))
+            self._withdraw("claims not renewed")
+            return
+        if renewed < len(ids):  # finished meanwhile, or (a stalled process) claimed elsewhere
+            log.debug("renewed %d of %d claims", renewed, len(ids))
 
     def _hand_back(self, attempt: _Attempt) -> None:
         self._results.unclaims.append(attempt.message.id)
@@ -332,6 +383,8 @@ class Dispatcher:
             return
         attempt.over = True
         self._in_flight -= 1
+        if self._live.get(attempt.message.id) is attempt:
+            del self._live[attempt.message.id]
         self._answered.set()
         if len(self._results) >= self._flush_size:
             self._results.ready.set()

@@ -324,6 +324,11 @@ class Store(Protocol):
     async def claim_due(
         self, now: datetime, limit: int, lease_seconds: float, owner: str
     ) -> list[ClaimedMessage]: ...
+    # ``owner``'s claims among ``message_ids`` (still being submitted) now last until
+    # ``now + lease_seconds``; returns how many. A claim another dispatcher took is left alone.
+    async def renew_claims(
+        self, message_ids: Sequence[int], owner: str, now: datetime, lease_seconds: float
+    ) -> int: ...
     async def record_submits(
         self,
         now: datetime,

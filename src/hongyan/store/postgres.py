@@ -232,6 +232,14 @@ class PostgresStore(PostgresOperators, ApiVerbs, Channels, PostgresPortalReads):
         until = now + timedelta(seconds=lease_seconds)
         return await self._tx(q.claim_due, now, limit, until, owner)
 
+    async def renew_claims(
+        self, message_ids: Sequence[int], owner: str, now: datetime, lease_seconds: float
+    ) -> int:
+        if not message_ids:
+            return 0
+        until = now + timedelta(seconds=lease_seconds)
+        return await self._tx(q.renew_claims, message_ids, owner, until)
+
     async def record_submits(
         self,
         now: datetime,

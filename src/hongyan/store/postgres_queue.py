@@ -122,6 +122,20 @@ async def claim_due(
     return [rows.claimed(r) for r in sorted(found, key=lambda r: (r["due_at"], r["id"]))]
 
 
+async def renew_claims(
+    con: Connection, message_ids: Sequence[int], owner: str, until: datetime
+) -> int:
+    """Extend ``owner``'s claims on messages still being submitted (see ``Store``)."""
+    status = await con.execute(
+        "UPDATE messages SET claim_until = $3 WHERE id = ANY($1::bigint[])"
+        " AND state = 'submitting' AND claim_owner = $2",
+        list(message_ids),
+        owner,
+        until,
+    )
+    return int(status.split()[-1])
+
+
 async def _lock_channels(con: Connection, channels: set[str]) -> None:
     for channel in sorted(channels):
         await con.execute(

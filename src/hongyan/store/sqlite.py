@@ -216,6 +216,16 @@ class SqliteStore(Reads, Operators, ApiVerbs, Channels, PortalReads):
             partial(q.claim_due, now=now, limit=limit, until=until, owner=owner)
         )
 
+    async def renew_claims(
+        self, message_ids: Sequence[int], owner: str, now: datetime, lease_seconds: float
+    ) -> int:
+        if not message_ids:
+            return 0
+        until = now + timedelta(seconds=lease_seconds)
+        return await self._write(
+            partial(q.renew_claims, message_ids=message_ids, owner=owner, until=until)
+        )
+
     async def record_submits(
         self,
         now: datetime,

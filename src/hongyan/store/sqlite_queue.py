@@ -141,6 +141,17 @@ def claim_due(
     return [rows.claimed(r) for r in found]
 
 
+def renew_claims(
+    conn: sqlite3.Connection, message_ids: Sequence[int], owner: str, until: datetime
+) -> int:
+    """Extend ``owner``'s claims on messages still being submitted (see ``Store``)."""
+    return conn.execute(
+        f"UPDATE messages SET claim_until = ? WHERE id IN {IDS}"
+        " AND state = 'submitting' AND claim_owner = ?",
+        (iso(until), ids_param(message_ids), owner),
+    ).rowcount
+
+
 def _states(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, MessageState]:
     found = conn.execute(f"SELECT id, state FROM messages WHERE id IN {IDS}", (ids_param(ids),))
     return {r["id"]: MessageState(r["state"]) for r in found}

@@ -24,7 +24,9 @@ send honours (the channel slows down): on one link the SMSC sees submit_sm in qu
 With no bind up, ``submit`` fails at once as temporary; a lost link fails what it had in flight
 and, with no other link, what was queued, as temporary. Every message gets exactly one answer
 (``done``), the segments of a failed message still queued are not sent, and ``stop`` sends the
-queue, waits for the answers, then fails what is left as temporary.
+queue, waits for the answers, then fails what is left as temporary. ``withdraw`` answers at
+once, as temporary, the queued messages none of whose segments was sent; a message partly
+sent stays queued, to be finished.
 
 A receipt goes to ``on_receipt`` (when given) from the read callback itself, with a ``done``
 callback: deliver_sm_resp is sent when ``done`` is called, ESME_RX_T_APPN when with an error
@@ -79,11 +81,12 @@ _BIND_CLASSES = {"trx": p.BindTransceiver, "tx": p.BindTransmitter, "rx": p.Bind
 class _Job:
     """One message being submitted: its carrier ids as the segments are answered."""
 
-    __slots__ = ("done", "finished", "ids", "left")
+    __slots__ = ("done", "finished", "ids", "left", "sent")
 
     def __init__(self, segments: int, done: SubmitDone) -> None:
         self.ids = [""] * segments
         self.left = segments
+        self.sent = 0  # segments sent and not refused (throttled): the SMSC may have them
         self.done = done
         self.finished = False
 
@@ -333,8 +336,10 @@ class SmppConnector:
             if (self._bucket is not None or self._paused_until) and self._must_wait():
                 return
             segment = (again or queue).popleft()
-            if segment.job.finished:
+            job = segment.job
+            if job.finished:
                 continue
+            job.sent += 1
             body = segment.body
             pdu = p.SubmitSm(
                 sequence_number=link.session.next_sequence(),
@@ -389,6 +394,7 @@ class SmppConnector:
         elif answer.command_status in THROTTLING_STATUSES:
             self._counts["throttles"] += 1
             self._slow_down(asyncio.get_running_loop())
+            job.sent -= 1  # the SMSC did not take it
             segment.tries += 1
             if segment.tries > self.throttle_retries:
                 job.finish(SubmitResult.failure(S.ESME_RTHROTTLED, "still throttled after retries"))
@@ -401,9 +407,20 @@ class SmppConnector:
             self._pump()
 
     def withdraw(self, reason: str) -> None:
-        """Answer every message with a segment still queued as temporary, at once (the
-        dispatcher stops: it hands them back rather than wait for the tps limit)."""
-        self._fail_queued(reason)
+        """Answer every queued message none of whose segments was sent as temporary, at once
+        (the dispatcher stops: it hands them back rather than wait for the tps limit).
+
+        A message partly sent stays: its other segments follow the ones in flight, as a
+        message handed back would have its first parts sent (and billed) twice.
+        """
+        again, queue = self._again, self._queue
+        self._again = deque(s for s in again if s.job.sent)
+        self._queue = deque(s for s in queue if s.job.sent)
+        for segment in itertools.chain(again, queue):
+            if not segment.job.sent:
+                segment.job.finish(SubmitResult.link_failure(reason))
+        if not self.queued:
+            self._queue_drained()
 
     def _fail_queued(self, reason: str) -> None:
         again, queue = self._again, self._queue

@@ -44,7 +44,7 @@ class SecuritySettings:
 @dataclass(frozen=True)
 class DispatcherSettings:
     batch: int = 500  # messages claimed per round
-    lease_seconds: float = 60.0  # a claim not finished by then is retried
+    lease_seconds: float = 60.0  # claims renewed while held; a dead holder's run out after this
     validity_hours: float = 48.0  # default message validity
     receipt_grace_hours: float = 24.0  # no receipt by validity + this: the message expires
     max_in_flight: int = 2000  # messages being submitted at once, all channels

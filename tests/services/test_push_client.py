@@ -211,10 +211,10 @@ async def test_urls_it_does_not_handle_go_to_httpx(client: PushClient) -> None:
     assert state.requests[1][0].startswith(b"POST /%E8%B7%AF%E5%BE%84 HTTP/1.1")
 
 
-async def test_post_status_and_start_post_answer_without_a_response(client: PushClient) -> None:
+async def test_start_post_answers_without_a_response(client: PushClient) -> None:
     state, server = await start_server(ok)
     async with server:
-        assert await client.post_status(state.url(), b"a", {"X-Sig": "1"}) == 200
+        assert (await client.start_post(state.url(), b"a", {"X-Sig": "1"})).status == 200
         answered = client.start_post(state.url(), b"b", {})
         assert isinstance(answered, asyncio.Future)
         got = await answered
@@ -239,10 +239,10 @@ async def test_posts_beyond_max_connections_wait_for_a_free_one() -> None:
 
     state, server = await start_server(held)
     async with server, PushClient(timeout=2.0, max_connections=2, environ={}) as client:
-        statuses = await asyncio.gather(
-            *(client.post_status(state.url(), str(i).encode(), {}) for i in range(6))
+        answers = await asyncio.gather(
+            *(client.start_post(state.url(), str(i).encode(), {}) for i in range(6))
         )
-    assert statuses == [200] * 6
+    assert [answer.status for answer in answers] == [200] * 6
     assert peak == 2 and state.connections == 2
 
 
@@ -268,7 +268,7 @@ async def test_each_exchange_is_cut_off_at_its_own_deadline() -> None:
             await late
         assert loop.time() - started >= 1.0
         release.set()
-        assert await client.post_status(state.url(), b"after", {}) == 200
+        assert (await client.start_post(state.url(), b"after", {})).status == 200
     assert state.connections == 3  # the two cut off were closed, not reused
 
 
@@ -289,7 +289,7 @@ async def test_a_post_given_up_while_it_waited_for_a_connection_is_not_sent() ->
         given_up.cancel()
         release.set()
         assert (await first).status == 200
-        assert await client.post_status(state.url(), b"third", {}) == 200
+        assert (await client.start_post(state.url(), b"third", {})).status == 200
     assert [body for _, body in state.requests] == [b"first", b"third"]
     assert state.connections == 1
 
@@ -322,7 +322,8 @@ async def test_a_transport_of_its_own_leaves_everything_to_httpx() -> None:
         return httpx.Response(202)
 
     async with PushClient(transport=httpx.MockTransport(handle), environ={}) as client:
-        assert await client.post_status("http://partner.example/r", b"x", {"X-A": "1"}) == 202
+        answer = await client.start_post("http://partner.example/r", b"x", {"X-A": "1"})
+        assert answer.status == 202
         assert (await client.post("http://partner.example/r", content=b"y")).status_code == 202
     assert [r.content for r in seen] == [b"x", b"y"] and seen[0].headers["x-a"] == "1"
     assert client.lean_posts == 0

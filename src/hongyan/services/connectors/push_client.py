@@ -96,12 +96,6 @@ class PushClient(httpx.AsyncClient):
         self._push_pool.submit(PushExchange(self._push_pool, target.origin, request, future, limit))
         return future
 
-    async def post_status(
-        self, url: str, body: bytes, headers: Mapping[str, str], *, timeout: float | None = None
-    ) -> int:
-        """The status code of a POST (no ``httpx.Response`` built)."""
-        return (await self.start_post(url, body, headers, timeout=timeout)).status
-
     async def post(self, url: httpx.URL | str, **kwargs: Any) -> httpx.Response:
         content = kwargs.get("content", b"")
         lean = set(kwargs) <= {"content", "headers"} and isinstance(content, bytes)

@@ -77,12 +77,8 @@ class PduLink(asyncio.Protocol):
         return self.transport is not None and not self.transport.is_closing()
 
     def send(self, pdu: Pdu) -> None:
-        if self.transport is None:
-            return
-        self._out.append(encode(pdu))
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush)
+        if self.transport is not None:
+            self.send_bytes(encode(pdu))
 
     def send_bytes(self, data: bytes) -> None:
         """Send one PDU already encoded (hot paths build some without a ``Pdu``)."""

@@ -82,6 +82,9 @@ async def test_front_counts_requests_in_the_metrics(live: Live) -> None:
     for spelling in ("/send/getfee.aspx", "/send/GetFee.aspx"):  # one label for both
         await live.http.get(spelling, params={"name": "nobody", "pwd": "x"})
     assert counter._value.get() == before + 2
+    # Starlette's door (a HEAD request) names the endpoint by the same rule
+    await live.http.head("/send/GETFEE.aspx", params={"name": "nobody", "pwd": "x"})
+    assert counter._value.get() == before + 3
 
 
 # --- the HTTP server ------------------------------------------------------------------------

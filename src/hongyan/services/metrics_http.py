@@ -31,6 +31,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hongyan.config import MetricsSettings
+from hongyan.protocols.legacy import qxt
 from hongyan.services.api.http import client_address
 from hongyan.services.metrics import REQUEST_SECONDS, REQUESTS, QueueFigures
 
@@ -50,8 +51,11 @@ def route_labels(scope: Scope, status: int) -> tuple[str, str]:
     if template is None or status == 404:
         return "other", "other"
     endpoint = str(scope.get("root_path", "")) + template
-    if endpoint == "/send/{name}":  # 企信通: one route, endpoints named by the last segment
-        endpoint = "/send/" + str(scope.get("path_params", {}).get("name", ""))
+    if endpoint == "/send/{name}":  # 企信通: one route; an endpoint by its canonical path
+        found = qxt.endpoint_for("/send/" + str(scope.get("path_params", {}).get("name", "")))
+        if found is None:
+            return "other", "other"
+        endpoint = found.path
     dialect = next((d for prefix, d in _DIALECTS if endpoint.startswith(prefix)), "other")
     return dialect, endpoint
 

@@ -8,8 +8,8 @@ The legacy dialects are a fixed set of paths whose handlers read the ASGI scope 
 answer HTTP 200 in their dialect whatever happens, so they need none of it.
 
 ``GET``/``POST`` to ``/servlet/gateway.php`` or ``/send/<name>`` (a 企信通 endpoint) are answered
-here, counted in the same request metrics (a 企信通 endpoint by its canonical path, so odd
-spellings add no labels); everything else (other methods
+here, counted in the same request metrics with the labels ``route_labels`` gives (a 企信通
+endpoint by its canonical path, so odd spellings add no labels); everything else (other methods
 on those paths included) goes to the Starlette app unchanged. The handlers are the ones the
 Starlette routes use, so both doors give the same bytes.
 """

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -88,3 +89,21 @@ async def test_stop_with_a_full_queue_leaves_no_message_claimed_or_sent_unrecord
     taken = smsc.destinations()
     assert {states[to] for to in taken} <= {MessageState.SUBMITTED, MessageState.DELIVERED}
     assert {states[to] for to in set(sent) - taken} == {MessageState.QUEUED}
+
+
+async def test_a_message_whose_validity_ends_while_queued_expires_unsent(
+    simulators: Start, start_pipeline: Start
+) -> None:
+    """A channel too slow for its queue (tps 10): messages still waiting when their validity
+    ends are not sent late; they end expired (refunded), and the SMSC took only the others."""
+    smsc: RecordingSmsc = await simulators()
+    pipeline: Pipeline = await start_pipeline([channel("cmcc", smsc, tps=10)])
+    sent = numbers(400, 20)
+    ids = await pipeline.send(sent, "hurry", validity=timedelta(seconds=1))
+
+    messages = await pipeline.wait_final(ids, timeout=10)
+    states = {m.recipient: m.state for m in messages}
+    taken = smsc.destinations()
+    assert 0 < len(taken) < len(sent)
+    assert {states[to] for to in taken} == {MessageState.DELIVERED}
+    assert {states[to] for to in set(sent) - taken} == {MessageState.EXPIRED}

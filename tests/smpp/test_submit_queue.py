@@ -12,6 +12,8 @@ import asyncio
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hongyan.protocols.smpp import pdu as p
@@ -259,4 +261,27 @@ async def test_throttled_segments_go_out_again_in_the_order_they_were_sent() -> 
         assert "".join(parts) == LONG
         ids = results[keys[1]].carrier_ids
         assert int(ids[0], 16) < int(ids[1], 16)  # the simulator's ids grow as it takes parts
+        await esme.stop()
+
+
+async def test_a_message_whose_validity_ended_in_the_queue_is_not_sent() -> None:
+    """Checked when its first segment's turn comes: the SMSC never sees it, and the answer is
+    temporary (the dispatcher's retry rule then finds the validity over: expired). One with
+    time left, or none set, goes out."""
+    async with RecordingSmsc() as smsc:
+        esme = connector_for(smsc, Sink())
+        await esme.start()
+        answers = Answers()
+        past = datetime.now(UTC) - timedelta(seconds=1)
+        later = datetime.now(UTC) + timedelta(hours=1)
+        esme.submit_nowait(replace(msg("86400001", LONG), expires_at=past), answers.done_for("a"))
+        esme.submit_nowait(replace(msg("86400002"), expires_at=later), answers.done_for("b"))
+        esme.submit_nowait(msg("86400003"), answers.done_for("c"))
+        await answers.wait_for(3)
+
+        results = answers.once(["a", "b", "c"])
+        assert (results["a"].ok, results["a"].temporary) == (False, True)
+        assert results["a"].reason == "validity ended in the queue"
+        assert results["b"].ok and results["c"].ok
+        assert sorted(to for to, _ in smsc.accepted) == ["86400002", "86400003"]
         await esme.stop()

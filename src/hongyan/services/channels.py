@@ -215,6 +215,7 @@ class SmppChannel:
                 destination_addr=message.recipient,
                 text=message.text,
                 registered_delivery=message.registered_delivery,
+                expires_at=message.expires_at,
             ),
             answered,
         )

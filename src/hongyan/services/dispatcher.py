@@ -32,7 +32,9 @@ failover, throttling pauses or an SMSC slow to answer do to the pace. Should a r
 or hang (a quarter of the lease at most), every claim still has a quarter of its lease left:
 the channels then withdraw the messages they have sent no part of, which go back to the
 queue (or, the store being down, wait unsent for their claims to run out). Only messages with
-a part already sent stay, to be answered within the response timeout.
+a part already sent stay, to be answered within the response timeout. A message whose
+validity ends while it waits is not sent late: the connector answers it as temporary when its
+turn comes, and the retry rule, finding the validity over, ends it as expired.
 
 Carriers lose receipts. About once a minute a round also finishes, as ``expired``, submitted
 messages whose validity ended ``receipt_grace`` ago without a final receipt, so every message

@@ -43,6 +43,8 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import math
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -81,14 +83,15 @@ _BIND_CLASSES = {"trx": p.BindTransceiver, "tx": p.BindTransmitter, "rx": p.Bind
 class _Job:
     """One message being submitted: its carrier ids as the segments are answered."""
 
-    __slots__ = ("done", "finished", "ids", "left", "sent")
+    __slots__ = ("done", "expires", "finished", "ids", "left", "sent")
 
-    def __init__(self, segments: int, done: SubmitDone) -> None:
+    def __init__(self, segments: int, done: SubmitDone, expires: float) -> None:
         self.ids = [""] * segments
         self.left = segments
         self.sent = 0  # segments sent and not refused (throttled): the SMSC may have them
         self.done = done
         self.finished = False
+        self.expires = expires  # POSIX time after which no segment is sent first (inf: never)
 
     def finish(self, result: SubmitResult) -> None:
         if self.finished:
@@ -298,7 +301,8 @@ class SmppConnector:
         except ValueError as exc:  # text not encodable in the requested data_coding
             done(SubmitResult(False, (), S.ESME_RX_P_APPN, False, str(exc)))
             return
-        job = _Job(len(bodies), done)
+        expires = message.expires_at.timestamp() if message.expires_at else math.inf
+        job = _Job(len(bodies), done, expires)
         registered = 1 if message.registered_delivery else 0
         source, destination = message.source_addr, message.destination_addr
         for index, body in enumerate(bodies):
@@ -338,6 +342,9 @@ class SmppConnector:
             segment = (again or queue).popleft()
             job = segment.job
             if job.finished:
+                continue
+            if not job.sent and job.expires <= time.time():
+                job.finish(SubmitResult.expired())  # queued too long: sending it now is late
                 continue
             job.sent += 1
             body = segment.body

@@ -41,6 +41,7 @@ class OutboundMessage:
     text: str
     registered_delivery: bool = True
     data_coding: int | None = None  # None: GSM7 when the text allows, else UCS2
+    expires_at: datetime | None = None  # not sent after this (aware) moment: validity over
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,12 @@ class SubmitResult:
     def failure(cls, command_status: int, reason: str = "") -> SubmitResult:
         reason = reason or status_name(command_status)
         return cls(False, (), command_status, is_temporary(command_status), reason)
+
+    @classmethod
+    def expired(cls) -> SubmitResult:
+        """Its validity ended while it waited in the queue: not sent (temporary, so the
+        dispatcher's retry rule finds the validity over and ends it as expired)."""
+        return cls(False, (), S.ESME_RUNKNOWNERR, True, "validity ended in the queue")
 
     @classmethod
     def link_failure(cls, reason: str) -> SubmitResult:

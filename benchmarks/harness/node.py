@@ -44,6 +44,7 @@ class Node:
     http_port: int = field(default_factory=procs.free_port)
     procs: list[Proc] = field(default_factory=list)
     account_id: int = 0
+    metrics_urls: list[str] = field(default_factory=list)  # every process's /metrics
 
     @property
     def config(self) -> Path:
@@ -123,11 +124,18 @@ channels = ["smsc"]
         self, roles: tuple[str, ...] | None = None, env: dict[str, str] | None = None
     ) -> None:
         for role in roles or LAYOUTS[self.layout]:
+            role_env = dict(env or {})
+            if role in ("all", "api"):
+                self.metrics_urls.append(f"http://127.0.0.1:{self.http_port}/metrics")
+            else:  # a process without the API answers /metrics on a port of its own
+                port = procs.free_port()
+                role_env["HONGYAN_METRICS_PORT"] = str(port)
+                self.metrics_urls.append(f"http://127.0.0.1:{port}/metrics")
             proc, _ = procs.start(
                 f"hongyan-{role.replace(',', '+')}",
                 self.command("serve", "--config", str(self.config), "--role", role),
                 logdir=self.workdir,
-                env=env,
+                env=role_env,
             )
             self.procs.append(proc)
         serves_http = any(r in ("all", "api") for r in roles or LAYOUTS[self.layout])
@@ -137,6 +145,23 @@ channels = ["smsc"]
     def stop(self) -> None:
         for proc in self.procs:
             proc.stop()
+
+    def metrics(self) -> dict[str, float]:
+        """Every process's counters, summed: ``name{label="value",...}`` → value."""
+        from urllib.request import urlopen
+
+        from prometheus_client.parser import text_string_to_metric_families
+
+        summed: dict[str, float] = {}
+        for url in self.metrics_urls:
+            with urlopen(url, timeout=10) as answer:
+                text = answer.read().decode()
+            for family in text_string_to_metric_families(text):
+                for sample in family.samples:
+                    labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
+                    key = f"{sample.name}{{{labels}}}" if labels else sample.name
+                    summed[key] = summed.get(key, 0.0) + sample.value
+        return summed
 
     def send_url(self, recipients: list[str]) -> str:
         from urllib.parse import urlencode

@@ -6,11 +6,13 @@ requests per second, with the server's CPU per message above the API's (benchmar
 
 Theory of operation. ``admit`` queues its request and, if no batch is being written, starts
 one; while a transaction is in flight new requests wait, and the next transaction takes all
-of them (up to ``max_batch``). One transaction locks the accounts involved (``FOR UPDATE``,
-in id order, as any admit does), charges each request in arrival order against the balance
-the ones before it left — refusing with ``InsufficientBalance`` exactly as one by one would —
-writes one ledger row per request, draws all ids from the sequence at once and inserts every
-message with one ``unnest``. Every caller is answered only after the commit. If the
+of them (up to ``max_batch``). One transaction locks the accounts involved (in id order, as
+any admit does; ``FOR NO KEY UPDATE``, so the foreign-key checks of receipts and pushes
+writing reports and outbox rows of the same account do not wait for the batch's commit),
+charges each request in arrival order against the balance the ones before it left —
+refusing with ``InsufficientBalance`` exactly as one by one would — draws all ids from the
+sequence at once, and writes the new balances, one ledger row per request and every message
+in one statement (``unnest``). Every caller is answered only after the commit. If the
 transaction fails for any other reason, each request is retried alone in its own
 transaction, so one bad request never fails the others.
 """
@@ -114,7 +116,8 @@ async def admit_many(con: Connection, batch: Sequence[_Request]) -> list[list[in
     """Every request's admit in one transaction; one ids list or exception per request."""
     wanted = sorted({r.account_id for r in batch})
     found = await con.fetch(
-        "SELECT id, balance FROM accounts WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE",
+        "SELECT id, balance FROM accounts WHERE id = ANY($1::bigint[]) ORDER BY id"
+        " FOR NO KEY UPDATE",
         wanted,
     )
     balances: dict[int, int] = {r["id"]: r["balance"] for r in found}
@@ -135,13 +138,31 @@ async def admit_many(con: Connection, batch: Sequence[_Request]) -> list[list[in
             taken.append(request)
             outcomes.append([])
     if taken:
-        ids_of = await _insert(con, taken)
-        await _charge(con, balances, ledger, taken)
+        ids_of = await _insert(con, taken, balances, ledger)
         outcomes = [ids_of.get(id(r), o) for r, o in zip(batch, outcomes, strict=True)]
     return outcomes
 
 
-async def _insert(con: Connection, taken: Sequence[_Request]) -> dict[int, list[int]]:
+# The messages, the new balances and their ledger rows: one statement.
+_INSERT = (
+    "WITH charged AS (UPDATE accounts a SET balance = u.balance"
+    "  FROM unnest($14::bigint[], $15::bigint[]) AS u(id, balance) WHERE a.id = u.id),"
+    " booked AS (INSERT INTO ledger (account_id, delta, balance_after, note)"
+    "  SELECT * FROM unnest($16::bigint[], $17::bigint[], $18::bigint[], $19::text[]))"
+    " INSERT INTO messages (id, account_id, recipient, recipient_input, source_addr, text,"
+    " segments, price, due_at, expires_at, created_at, client_ref, dialect, state)"
+    " SELECT u.*, $20 FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[],"
+    " $5::text[], $6::text[], $7::int[], $8::int[], $9::timestamptz[], $10::timestamptz[],"
+    " $11::timestamptz[], $12::text[], $13::text[]) AS u"
+)
+
+
+async def _insert(
+    con: Connection,
+    taken: Sequence[_Request],
+    balances: dict[int, int],
+    ledger: Sequence[tuple[int, int, int, str]],
+) -> dict[int, list[int]]:
     count = sum(len(r.messages) for r in taken)
     drawn = await con.fetch(
         "SELECT nextval('message_id_seq') AS id FROM generate_series(1, $1)", count
@@ -157,13 +178,13 @@ async def _insert(con: Connection, taken: Sequence[_Request]) -> dict[int, list[
         for message_id, m in zip(mine, request.messages, strict=True):
             for column, value in zip(columns, _row(message_id, request, m), strict=True):
                 column.append(value)
+    charged = sorted({r.account_id for r in taken})
     await con.execute(
-        "INSERT INTO messages (id, account_id, recipient, recipient_input, source_addr, text,"
-        " segments, price, due_at, expires_at, created_at, client_ref, dialect, state)"
-        " SELECT u.*, $14 FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[],"
-        " $5::text[], $6::text[], $7::int[], $8::int[], $9::timestamptz[], $10::timestamptz[],"
-        " $11::timestamptz[], $12::text[], $13::text[]) AS u",
+        _INSERT,
         *columns,
+        charged,
+        [balances[a] for a in charged],
+        *([row[i] for row in ledger] for i in range(4)),
         INITIAL.value,
     )
     return ids_of
@@ -174,26 +195,6 @@ def _row(message_id: int, request: _Request, m: NewMessage) -> tuple[Any, ...]:
         *(message_id, request.account_id, m.recipient, m.recipient_input, m.source_addr),
         *(m.text, m.segments, m.price, m.due_at, m.expires_at, request.now, m.client_ref),
         m.dialect,
-    )
-
-
-async def _charge(
-    con: Connection,
-    balances: dict[int, int],
-    ledger: Sequence[tuple[int, int, int, str]],
-    taken: Sequence[_Request],
-) -> None:
-    charged = sorted({r.account_id for r in taken})
-    await con.execute(
-        "UPDATE accounts a SET balance = u.balance FROM unnest($1::bigint[], $2::bigint[])"
-        " AS u(id, balance) WHERE a.id = u.id",
-        charged,
-        [balances[a] for a in charged],
-    )
-    await con.execute(
-        "INSERT INTO ledger (account_id, delta, balance_after, note)"
-        " SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[])",
-        *([row[i] for row in ledger] for i in range(4)),
     )
 
 

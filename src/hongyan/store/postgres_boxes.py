@@ -97,29 +97,37 @@ async def unread_reports(con: Connection, account_id: int, limit: int) -> list[S
     return [rows.status_report(r) for r in found]
 
 
+# Lease the due rows and read what their pushes need, in one statement: ``taken`` gives the
+# leased rows as updated, joined as rows.PUSH_SELECT joins them.
+_CLAIM_PUSHES = (
+    "WITH due AS (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1"
+    "  AND (lease_until IS NULL OR lease_until <= $1)"
+    "  ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED),"
+    " taken AS (UPDATE outbox o SET lease_until = $3 FROM due WHERE o.id = due.id RETURNING o.*)"
+    " SELECT o.id, o.kind, o.account_id, o.ref_id, o.attempts, o.created_at, o.next_attempt_at,"
+    "  CASE o.kind WHEN 'report' THEN a.report_url ELSE a.inbound_url END AS url,"
+    "  a.push_secret_version, m.recipient, m.state, m.stat, m.error_code, m.done_at,"
+    "  m.client_ref, i.source, i.destination, i.text"
+    " FROM taken o JOIN accounts a ON a.id = o.account_id"
+    " LEFT JOIN messages m ON o.kind = 'report' AND m.id = o.ref_id"
+    " LEFT JOIN inbound i ON o.kind = 'inbound' AND i.id = o.ref_id"
+    " ORDER BY o.next_attempt_at, o.id"
+)
+
+
 async def claim_pushes(
     con: Connection, now: datetime, limit: int, until: datetime
 ) -> list[PushJob]:
     """Due, pending, unleased outbox rows, leased until ``until``; rows with no URL abandoned."""
-    taken = await con.fetch(
-        "WITH due AS (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1"
-        " AND (lease_until IS NULL OR lease_until <= $1)"
-        " ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)"
-        " UPDATE outbox o SET lease_until = $3 FROM due WHERE o.id = due.id RETURNING o.id",
-        now,
-        limit,
-        until,
-    )
-    found = await con.fetch(
-        f"{rows.PUSH_SELECT} WHERE o.id = ANY($1::bigint[]) ORDER BY o.next_attempt_at, o.id",
-        [r["id"] for r in taken],
-    )
-    await con.execute(
-        "UPDATE outbox SET state = 'abandoned', done_at = $2, last_error = 'no push URL',"
-        " lease_until = NULL WHERE id = ANY($1::bigint[])",
-        [r["id"] for r in found if not r["url"]],
-        now,
-    )
+    found = await con.fetch(_CLAIM_PUSHES, now, limit, until)
+    lost = [r["id"] for r in found if not r["url"]]
+    if lost:
+        await con.execute(
+            "UPDATE outbox SET state = 'abandoned', done_at = $2, last_error = 'no push URL',"
+            " lease_until = NULL WHERE id = ANY($1::bigint[])",
+            lost,
+            now,
+        )
     return [rows.push_job(r) for r in found if r["url"]]
 
 
@@ -129,25 +137,30 @@ async def finish_pushes(
     delivered: Sequence[int],
     retry: Sequence[tuple[int, datetime | None, str]],
 ) -> None:
-    await con.execute(
-        "UPDATE outbox SET state = 'delivered', done_at = $2, lease_until = NULL"
-        " WHERE state = 'pending' AND id = ANY($1::bigint[])",
-        list(delivered),
-        now,
-    )
-    await con.execute(
-        "UPDATE outbox o SET next_attempt_at = u.at, attempts = o.attempts + 1,"
-        " last_error = u.error, lease_until = NULL"
-        " FROM unnest($1::bigint[], $2::timestamptz[], $3::text[]) AS u(id, at, error)"
-        " WHERE o.id = u.id AND o.state = 'pending'",
-        *([x[i] for x in retry if x[1] is not None] for i in range(3)),
-    )
-    await con.execute(
-        "UPDATE outbox o SET state = 'abandoned', attempts = o.attempts + 1,"
-        " last_error = u.error, done_at = $3, lease_until = NULL"
-        " FROM unnest($1::bigint[], $2::text[]) AS u(id, error)"
-        " WHERE o.id = u.id AND o.state = 'pending'",
-        [x[0] for x in retry if x[1] is None],
-        [x[2] for x in retry if x[1] is None],
-        now,
-    )
+    later = [x for x in retry if x[1] is not None]
+    given_up = [x for x in retry if x[1] is None]
+    if delivered:
+        await con.execute(
+            "UPDATE outbox SET state = 'delivered', done_at = $2, lease_until = NULL"
+            " WHERE state = 'pending' AND id = ANY($1::bigint[])",
+            list(delivered),
+            now,
+        )
+    if later:
+        await con.execute(
+            "UPDATE outbox o SET next_attempt_at = u.at, attempts = o.attempts + 1,"
+            " last_error = u.error, lease_until = NULL"
+            " FROM unnest($1::bigint[], $2::timestamptz[], $3::text[]) AS u(id, at, error)"
+            " WHERE o.id = u.id AND o.state = 'pending'",
+            *([x[i] for x in later] for i in range(3)),
+        )
+    if given_up:
+        await con.execute(
+            "UPDATE outbox o SET state = 'abandoned', attempts = o.attempts + 1,"
+            " last_error = u.error, done_at = $3, lease_until = NULL"
+            " FROM unnest($1::bigint[], $2::text[]) AS u(id, error)"
+            " WHERE o.id = u.id AND o.state = 'pending'",
+            [x[0] for x in given_up],
+            [x[2] for x in given_up],
+            now,
+        )

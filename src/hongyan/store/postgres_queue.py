@@ -2,9 +2,17 @@
 
 Each function runs inside the caller's transaction on one asyncpg connection. Batches travel as
 arrays and are read with ``unnest``; claims use ``FOR UPDATE SKIP LOCKED`` so dispatchers on
-many machines share the queue. Receipts and submits of one channel take a transaction-scoped
-advisory lock, so a receipt racing the submit_sm_resp that names its carrier id is never
-left pending: whichever commits second sees the other.
+many machines share the queue. Statements that depend on each other's rows go as one statement
+with data-modifying CTEs, and a statement with nothing to do is not sent: every round trip is
+server and client CPU.
+
+A receipt racing the submit_sm_resp that names its carrier id is never left pending. Submits
+hold a transaction-scoped advisory lock per channel in *shared* mode (they never wait for each
+other), and look for pending receipts only after taking it. A receipt that matches no segment
+takes the same lock *exclusively* before it looks again and stores itself as pending, so it
+waits for the submits in flight to commit, and a submit that starts meanwhile waits for the
+pending row. Receipts that find their segment take no lock at all: with the usual receipt
+delay they are nearly all of them.
 """
 
 from __future__ import annotations
@@ -136,11 +144,27 @@ async def renew_claims(
     return int(status.split()[-1])
 
 
-async def _lock_channels(con: Connection, channels: set[str]) -> None:
-    for channel in sorted(channels):
+async def _lock_channels(con: Connection, channels: set[str], *, shared: bool) -> None:
+    """The receipt/submit lock of each channel, in name order (one lock order everywhere)."""
+    if channels:
+        kind = "_shared" if shared else ""
         await con.execute(
-            "SELECT pg_advisory_xact_lock(hashtext('hongyan.receipts:' || $1))", channel
+            f"SELECT count(pg_advisory_xact_lock{kind}(hashtext('hongyan.receipts:' || c)))"
+            " FROM (SELECT c FROM unnest($1::text[]) AS c ORDER BY c) AS ordered",
+            sorted(channels),
         )
+
+
+# The sent messages, their segments, and the receipts that came before them: one statement.
+_SUBMITTED = (
+    "WITH sent AS (UPDATE messages m SET state = 'submitted', channel = u.channel,"
+    "  claim_until = NULL, claim_owner = NULL FROM unnest($1::bigint[], $2::text[])"
+    "  AS u(id, channel) WHERE m.id = u.id),"
+    " segs AS (INSERT INTO segments (message_id, seq, channel, carrier_id, submitted_at)"
+    "  SELECT *, $7::timestamptz FROM unnest($3::bigint[], $4::int[], $5::text[], $6::text[]))"
+    " DELETE FROM pending_receipts p USING unnest($8::text[], $9::text[]) AS u(channel, cid)"
+    " WHERE p.channel = u.channel AND p.carrier_id = u.cid RETURNING p.*"
+)
 
 
 async def record_submits(
@@ -151,9 +175,15 @@ async def record_submits(
     finals: Sequence[SubmitFinal],
 ) -> list[int]:
     asked = [s.message_id for s in successes] + [r.message_id for r in retries]
-    await _lock_channels(con, {s.channel for s in successes})  # before rows: one lock order
-    found = await con.fetch(
-        "SELECT id, state FROM messages WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE", asked
+    await _lock_channels(con, {s.channel for s in successes}, shared=True)  # before rows
+    found = (
+        await con.fetch(
+            "SELECT id, state FROM messages WHERE id = ANY($1::bigint[]) ORDER BY id"
+            " FOR NO KEY UPDATE",
+            asked,
+        )
+        if asked
+        else []
     )
     states = {r["id"]: MessageState(r["state"]) for r in found}
     ok = [
@@ -166,33 +196,34 @@ async def record_submits(
         for r in retries
         if r.message_id in states and can_transition(states[r.message_id], S.QUEUED)
     ]
-    await con.execute(
-        "UPDATE messages m SET state = 'submitted', channel = u.channel, claim_until = NULL,"
-        " claim_owner = NULL FROM unnest($1::bigint[], $2::text[]) AS u(id, channel)"
-        " WHERE m.id = u.id",
-        [s.message_id for s in ok],
-        [s.channel for s in ok],
-    )
     segments = [
         (s.message_id, seq, s.channel, normalize_carrier_id(cid))
         for s in ok
         for seq, cid in enumerate(s.carrier_ids)
     ]
-    await con.execute(
-        "INSERT INTO segments (message_id, seq, channel, carrier_id, submitted_at)"
-        " SELECT *, $5::timestamptz FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[])",
-        *([seg[i] for seg in segments] for i in range(4)),
-        now,
-    )
-    await con.execute(
-        "UPDATE messages m SET state = 'queued', due_at = u.due_at, attempts = attempts + 1,"
-        " last_error = u.error, claim_until = NULL, claim_owner = NULL"
-        " FROM unnest($1::bigint[], $2::timestamptz[], $3::text[]) AS u(id, due_at, error)"
-        " WHERE m.id = u.id",
-        [r.message_id for r in again],
-        [r.retry_at for r in again],
-        [r.error for r in again],
-    )
+    if ok:
+        wanted = sorted({(ch, c) for _, _, ch, cid in segments for c in carrier_id_candidates(cid)})
+        early = await con.fetch(
+            _SUBMITTED,
+            [s.message_id for s in ok],
+            [s.channel for s in ok],
+            *([seg[i] for seg in segments] for i in range(4)),
+            now,
+            [w[0] for w in wanted],
+            [w[1] for w in wanted],
+        )
+        if early:  # receipts that came before their submit_sm_resp, applied now
+            await _record_receipts(con, [_receipt(r) for r in sorted(early, key=_by_id)], now)
+    if again:
+        await con.execute(
+            "UPDATE messages m SET state = 'queued', due_at = u.due_at,"
+            " attempts = attempts + 1, last_error = u.error, claim_until = NULL,"
+            " claim_owner = NULL FROM unnest($1::bigint[], $2::timestamptz[], $3::text[])"
+            " AS u(id, due_at, error) WHERE m.id = u.id",
+            [r.message_id for r in again],
+            [r.retry_at for r in again],
+            [r.error for r in again],
+        )
     ended = [
         Finish(
             f.message_id,
@@ -204,19 +235,39 @@ async def record_submits(
         for f in finals
     ]
     finished = set(await finish(con, ended, now))
-    await _apply_pending(con, [(channel, cid) for _, _, channel, cid in segments], now)
     refused = set(asked) - {s.message_id for s in ok} - {r.message_id for r in again}
     refused |= {f.message_id for f in finals} - finished
     return sorted(refused)
 
 
-async def finish(con: Connection, ends: Sequence[Finish], now: datetime) -> list[int]:
-    """Final states: checked, refunded where the table says so, reported, pushes queued."""
+# Final states, their reports and their pushes (accounts with a report URL): one statement.
+_FINISH = (
+    "WITH ended AS (UPDATE messages m SET state = u.state, stat = u.stat,"
+    "  error_code = u.error_code, done_at = u.done_at, claim_until = NULL, claim_owner = NULL"
+    "  FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])"
+    "  AS u(id, state, stat, error_code, done_at) WHERE m.id = u.id"
+    "  RETURNING m.id, m.account_id),"
+    " reported AS (INSERT INTO reports (message_id, account_id, created_at)"
+    "  SELECT id, account_id, $6 FROM ended)"
+    " INSERT INTO outbox (kind, account_id, ref_id, created_at, next_attempt_at)"
+    " SELECT 'report', e.account_id, e.id, $6, $6 FROM ended e"
+    " JOIN accounts a ON a.id = e.account_id WHERE a.report_url IS NOT NULL ORDER BY e.id"
+)
+
+
+async def finish(
+    con: Connection, ends: Sequence[Finish], now: datetime, locked: Sequence[Any] = ()
+) -> list[int]:
+    """Final states: checked, refunded where the table says so, reported, pushes queued.
+
+    ``locked``: the messages' rows (id, state, account_id, price) when the caller has locked
+    them already in this transaction; else they are locked here.
+    """
     if not ends:
         return []
-    found = await con.fetch(
+    found = locked or await con.fetch(
         "SELECT id, state, account_id, price FROM messages WHERE id = ANY($1::bigint[])"
-        " ORDER BY id FOR UPDATE",
+        " ORDER BY id FOR NO KEY UPDATE",
         [e.message_id for e in ends],
     )
     current = {r["id"]: r for r in found}
@@ -227,31 +278,16 @@ async def finish(con: Connection, ends: Sequence[Finish], now: datetime) -> list
         and can_transition(MessageState(current[e.message_id]["state"]), e.state)
     ]
     ids = [e.message_id for e in done]
-    await con.execute(
-        "UPDATE messages m SET state = u.state, stat = u.stat, error_code = u.error_code,"
-        " done_at = u.done_at, claim_until = NULL, claim_owner = NULL"
-        " FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])"
-        " AS u(id, state, stat, error_code, done_at) WHERE m.id = u.id",
-        ids,
-        [e.state.value for e in done],
-        [e.stat for e in done],
-        [e.error_code for e in done],
-        [e.done_at for e in done],
-    )
-    await con.execute(
-        "INSERT INTO reports (message_id, account_id, created_at)"
-        " SELECT id, account_id, $2 FROM messages WHERE id = ANY($1::bigint[])",
-        ids,
-        now,
-    )
-    await con.execute(
-        "INSERT INTO outbox (kind, account_id, ref_id, created_at, next_attempt_at)"
-        " SELECT 'report', m.account_id, m.id, $2, $2 FROM messages m"
-        " JOIN accounts a ON a.id = m.account_id"
-        " WHERE m.id = ANY($1::bigint[]) AND a.report_url IS NOT NULL ORDER BY m.id",
-        ids,
-        now,
-    )
+    if done:
+        await con.execute(
+            _FINISH,
+            ids,
+            [e.state.value for e in done],
+            [e.stat for e in done],
+            [e.error_code for e in done],
+            [e.done_at for e in done],
+            now,
+        )
     back = rows.refund_totals(
         (current[e.message_id]["account_id"], current[e.message_id]["price"])
         for e in done
@@ -298,18 +334,25 @@ async def cancel(con: Connection, account_id: int, message_id: int, now: datetim
 async def record_receipts(
     con: Connection, receipts: Sequence[ReceiptRecord], now: datetime
 ) -> ReceiptResult:
-    await _lock_channels(con, {r.channel for r in receipts})
+    return await _record_receipts(con, receipts, now, lock=True)
+
+
+async def _record_receipts(
+    con: Connection, receipts: Sequence[ReceiptRecord], now: datetime, *, lock: bool = False
+) -> ReceiptResult:
+    """``lock``: take the channel lock before storing a receipt as pending (see the module
+    docstring). Receipts applied by ``record_submits`` match the segments it just wrote."""
     readings = [carrier_id_candidates(r.carrier_id) for r in receipts]
-    keys = sorted({(r.channel, c) for r, cs in zip(receipts, readings, strict=True) for c in cs})
-    found = await con.fetch(
-        "SELECT s.message_id, s.seq, s.channel, s.carrier_id, s.outcome FROM segments s"
-        " JOIN unnest($1::text[], $2::text[]) AS u(channel, carrier_id)"
-        " ON s.channel = u.channel AND s.carrier_id = u.carrier_id",
-        [k[0] for k in keys],
-        [k[1] for k in keys],
-    )
-    found.sort(key=lambda r: (r["outcome"] is None, r["message_id"]))
-    known = {(r["channel"], r["carrier_id"]): r for r in found}
+    known = await _segments_named(con, receipts, readings)
+    unmatched = [
+        (r, cs)
+        for r, cs in zip(receipts, readings, strict=True)
+        if rows.pick_segment(cs, r.channel, known) is None
+    ]
+    if unmatched and lock:  # wait for the submits in flight, then look again
+        await _lock_channels(con, {r.channel for r, _ in unmatched}, shared=False)
+        again = await _segments_named(con, [r for r, _ in unmatched], [cs for _, cs in unmatched])
+        known.update(again)
     updates: list[tuple[Any, ...]] = []
     pending: list[tuple[Any, ...]] = []
     for receipt, candidates in zip(receipts, readings, strict=True):
@@ -320,59 +363,74 @@ async def record_receipts(
         else:
             outcome = receipt.outcome.value if receipt.outcome else None
             updates.append((segment["message_id"], segment["seq"], outcome, *fields))
-    await con.execute(
-        "UPDATE segments s SET outcome = u.outcome, stat = u.stat, error_code = u.error_code,"
-        " done_at = u.done_at FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[],"
-        " $5::text[], $6::timestamptz[]) AS u(message_id, seq, outcome, stat, error_code, done_at)"
-        " WHERE s.message_id = u.message_id AND s.seq = u.seq AND s.outcome IS NULL",
+    message_ids = sorted({u[0] for u in updates})
+    locked = await con.fetch(
+        _RECEIPTS,
         *([u[i] for u in updates] for i in range(6)),
-    )
-    await con.execute(
-        "INSERT INTO pending_receipts (channel, carrier_id, stat, error_code, done_at, received_at)"
-        " SELECT *, $6 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"
-        " $5::timestamptz[])",
         *([p[i] for p in pending] for i in range(5)),
         now,
+        message_ids,
     )
-    finished = await finish(con, await _decided(con, {u[0] for u in updates}), now)
+    finished = await finish(con, await _decided(con, message_ids), now, locked)
     return ReceiptResult(matched=len(updates), pending=len(pending), finished=tuple(finished))
 
 
-async def _decided(con: Connection, message_ids: set[int]) -> list[Finish]:
-    # Lock the messages first: a concurrent receipt for another segment of the same message
-    # then commits before we read the segments, and we see its outcome.
-    ids = sorted(message_ids)
-    await con.execute(
-        "SELECT id FROM messages WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE", ids
+# Segment outcomes, receipts left pending, and the messages concerned locked (in id order,
+# so that a concurrent receipt for another segment of the same message has committed before
+# ``_decided`` reads the segments): one statement.
+_RECEIPTS = (
+    "WITH outcomes AS (UPDATE segments s SET outcome = u.outcome, stat = u.stat,"
+    "  error_code = u.error_code, done_at = u.done_at FROM unnest($1::bigint[], $2::int[],"
+    "  $3::text[], $4::text[], $5::text[], $6::timestamptz[])"
+    "  AS u(message_id, seq, outcome, stat, error_code, done_at)"
+    "  WHERE s.message_id = u.message_id AND s.seq = u.seq AND s.outcome IS NULL),"
+    " early AS (INSERT INTO pending_receipts (channel, carrier_id, stat, error_code, done_at,"
+    "  received_at) SELECT *, $12 FROM unnest($7::text[], $8::text[], $9::text[], $10::text[],"
+    "  $11::timestamptz[]))"
+    " SELECT id, state, account_id, price FROM messages WHERE id = ANY($13::bigint[])"
+    " ORDER BY id FOR NO KEY UPDATE"
+)
+
+
+def _receipt(row: Any) -> ReceiptRecord:
+    return ReceiptRecord(
+        row["channel"], row["carrier_id"], row["stat"], row["error_code"], row["done_at"]
     )
+
+
+def _by_id(row: Any) -> int:
+    return int(row["id"])
+
+
+async def _segments_named(
+    con: Connection, receipts: Sequence[ReceiptRecord], readings: Sequence[tuple[str, ...]]
+) -> dict[tuple[str, str], Any]:
+    """The segments any reading of the receipts' carrier ids names, by (channel, carrier id)."""
+    keys = sorted({(r.channel, c) for r, cs in zip(receipts, readings, strict=True) for c in cs})
     found = await con.fetch(
-        "SELECT * FROM segments WHERE message_id = ANY($1::bigint[]) ORDER BY message_id, seq", ids
+        "SELECT s.message_id, s.seq, s.channel, s.carrier_id, s.outcome FROM segments s"
+        " JOIN unnest($1::text[], $2::text[]) AS u(channel, carrier_id)"
+        " ON s.channel = u.channel AND s.carrier_id = u.carrier_id",
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+    )
+    found.sort(key=lambda r: (r["outcome"] is None, r["message_id"]))
+    return {(r["channel"], r["carrier_id"]): r for r in found}
+
+
+async def _decided(con: Connection, message_ids: list[int]) -> list[Finish]:
+    """The final states the segments decide, read after the messages were locked."""
+    if not message_ids:
+        return []
+    found = await con.fetch(
+        "SELECT * FROM segments WHERE message_id = ANY($1::bigint[]) ORDER BY message_id, seq",
+        message_ids,
     )
     by_message: dict[int, list[Any]] = {}
     for row in found:
         by_message.setdefault(row["message_id"], []).append(row)
     ends = (rows.receipt_finish(mid, segs) for mid, segs in by_message.items())
     return [e for e in ends if e is not None]
-
-
-async def _apply_pending(con: Connection, keys: list[tuple[str, str]], now: datetime) -> None:
-    """Receipts that came before their submit_sm_resp: apply them now the id is known."""
-    wanted = sorted({(ch, c) for ch, cid in keys for c in carrier_id_candidates(cid)})
-    if not wanted:
-        return
-    await _lock_channels(con, {ch for ch, _ in wanted})
-    found = await con.fetch(
-        "DELETE FROM pending_receipts p USING unnest($1::text[], $2::text[]) AS u(channel, cid)"
-        " WHERE p.channel = u.channel AND p.carrier_id = u.cid RETURNING p.*",
-        [w[0] for w in wanted],
-        [w[1] for w in wanted],
-    )
-    receipts = [
-        ReceiptRecord(r["channel"], r["carrier_id"], r["stat"], r["error_code"], r["done_at"])
-        for r in sorted(found, key=lambda r: r["id"])
-    ]
-    if receipts:
-        await record_receipts(con, receipts, now)
 
 
 async def purge_pending_receipts(con: Connection, before: datetime) -> int:

@@ -1,0 +1,105 @@
+"""PostgreSQL: a receipt racing its submit_sm_resp is never left pending, and the channel lock
+is taken only where that race can happen (postgres_queue's module docstring).
+
+Each test holds one side's transaction open on a connection of its own and shows the other
+side waiting for it, or not waiting at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+
+from hongyan.core.messages import MessageState, SubmitSuccess
+from hongyan.store import postgres_queue as q
+from hongyan.store.postgres import PostgresStore
+
+from .factories import NOW, new_account, new_message, receipt
+
+S = MessageState
+
+
+@pytest.fixture
+async def pg(
+    postgres_databases: Any, postgres_template: str
+) -> AsyncIterator[tuple[PostgresStore, asyncpg.Connection]]:
+    url = await postgres_databases.create(template=postgres_template)
+    store = PostgresStore(url)
+    await store.open()
+    con = await asyncpg.connect(url)
+    try:
+        yield store, con
+    finally:
+        await con.close()
+        await store.close()
+        await postgres_databases.drop(url)
+
+
+async def claimed(store: PostgresStore, count: int = 1) -> list[int]:
+    account = await store.create_account(new_account(report_url="http://partner/r"))
+    ids = await store.admit(account.id, [new_message(account.id) for _ in range(count)])
+    assert len(await store.claim_due(NOW, count, 30, "d1")) == count
+    return ids
+
+
+async def still_waiting(task: asyncio.Task[Any]) -> bool:
+    done, _ = await asyncio.wait([task], timeout=0.5)
+    return not done
+
+
+async def test_receipt_without_segment_waits_for_the_submit_in_flight(
+    pg: tuple[PostgresStore, asyncpg.Connection],
+) -> None:
+    store, con = pg
+    (mid,) = await claimed(store)
+    tx = con.transaction()
+    await tx.start()
+    await q.record_submits(con, NOW, [SubmitSuccess(mid, "cmcc", ("abc",))], [], [])
+    receipts = asyncio.ensure_future(store.record_receipts([receipt("abc")], NOW))
+    assert await still_waiting(receipts)  # it saw no segment: it waits for the lock
+    await tx.commit()
+    result = await asyncio.wait_for(receipts, 5)
+    assert (result.matched, result.pending, result.finished) == (1, 0, (mid,))
+    assert (await store.get_message(mid)).state is S.DELIVERED  # type: ignore[union-attr]
+
+
+async def test_submit_waits_for_a_receipt_being_stored_as_pending(
+    pg: tuple[PostgresStore, asyncpg.Connection],
+) -> None:
+    store, con = pg
+    (mid,) = await claimed(store)
+    tx = con.transaction()
+    await tx.start()
+    early = await q.record_receipts(con, [receipt("abc")], NOW)
+    assert (early.matched, early.pending) == (0, 1)
+    submits = asyncio.ensure_future(
+        store.record_submits(NOW, successes=[SubmitSuccess(mid, "cmcc", ("abc",))])
+    )
+    assert await still_waiting(submits)
+    await tx.commit()
+    assert await asyncio.wait_for(submits, 5) == []
+    assert (await store.get_message(mid)).state is S.DELIVERED  # type: ignore[union-attr]
+    assert await con.fetchval("SELECT count(*) FROM pending_receipts") == 0
+
+
+async def test_matched_receipts_and_other_submits_do_not_wait(
+    pg: tuple[PostgresStore, asyncpg.Connection],
+) -> None:
+    store, con = pg
+    first, second, third = await claimed(store, 3)
+    await store.record_submits(NOW, successes=[SubmitSuccess(first, "cmcc", ("a1",))])
+    tx = con.transaction()
+    await tx.start()
+    await q.record_submits(con, NOW, [SubmitSuccess(second, "cmcc", ("a2",))], [], [])
+    # A submit is in flight on the channel; neither of these waits for it.
+    result = await asyncio.wait_for(store.record_receipts([receipt("a1")], NOW), 5)
+    assert result.finished == (first,)
+    refused = await asyncio.wait_for(
+        store.record_submits(NOW, successes=[SubmitSuccess(third, "cmcc", ("a3",))]), 5
+    )
+    assert refused == []
+    await tx.rollback()

@@ -29,6 +29,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 
 from hongyan.services.timing import utcnow, wait_any
 from hongyan.store.base import QueueStats, Store
+from hongyan.store.sqlite import SqliteStore
 
 if TYPE_CHECKING:  # channels → dispatcher → metrics: no import at run time
     from hongyan.core.admission import RecipientDecision
@@ -114,6 +115,11 @@ STORE_COMMIT = Histogram(
     "Time of one store transaction, commit included",
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
+STORE_LOCK_WAIT = Histogram(
+    "hongyan_store_lock_wait_seconds",
+    "SQLite: time a transaction waited for the database's write lock (held by another process)",
+    buckets=(0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 10),
+)
 
 
 def count_admission(
@@ -134,6 +140,18 @@ def observe_commit(operations: int, seconds: float) -> None:
     """The store's commit observer (``Store.on_commit``)."""
     STORE_BATCH.observe(operations)
     STORE_COMMIT.observe(seconds)
+
+
+def observe_lock_wait(seconds: float) -> None:
+    """The SQLite store's lock observer (``SqliteStore.on_lock_wait``)."""
+    STORE_LOCK_WAIT.observe(seconds)
+
+
+def watch_store(store: Store) -> None:
+    """Observe the store's commits and, on SQLite, its waits for the write lock."""
+    store.on_commit = observe_commit
+    if isinstance(store, SqliteStore):
+        store.on_lock_wait = observe_lock_wait
 
 
 def observe_receipt_latency(channel: str, seconds: float) -> None:

@@ -106,7 +106,7 @@ class Platform:
 
     async def run(self, stop: asyncio.Event) -> None:
         store = self.store = connect(self.settings.database.url)
-        store.on_commit = metrics.observe_commit
+        metrics.watch_store(store)
         await store.open()
         try:
             await store.upgrade()

@@ -30,6 +30,7 @@ from hongyan.core.receipts import ReceiptRecord
 from hongyan.store import migrations, rows, sqlite_admit
 from hongyan.store import sqlite_boxes as boxes
 from hongyan.store import sqlite_queue as q
+from hongyan.store import sqlite_results as results
 from hongyan.store.base import (
     AccountChanges,
     NewAccount,
@@ -211,10 +212,11 @@ class SqliteStore(Reads, Operators, ApiVerbs, Channels, PortalReads):
     async def claim_due(
         self, now: datetime, limit: int, lease_seconds: float, owner: str
     ) -> list[ClaimedMessage]:
-        until = now + timedelta(seconds=lease_seconds)
-        return await self._write(
-            partial(q.claim_due, now=now, limit=limit, until=until, owner=owner)
+        until = rows.iso(now + timedelta(seconds=lease_seconds))
+        found = await self._write(
+            partial(q.claim_due, now=rows.iso(now), limit=limit, until=until, owner=owner)
         )
+        return q.claimed_from_json(found)
 
     async def renew_claims(
         self, message_ids: Sequence[int], owner: str, now: datetime, lease_seconds: float
@@ -233,9 +235,8 @@ class SqliteStore(Reads, Operators, ApiVerbs, Channels, PortalReads):
         retries: Sequence[SubmitRetry] = (),
         finals: Sequence[SubmitFinal] = (),
     ) -> list[int]:
-        return await self._write(
-            partial(q.record_submits, now=now, successes=successes, retries=retries, finals=finals)
-        )
+        plan = results.plan_submits(now, successes, retries, finals)
+        return await self._write(partial(results.record_submits, plan=plan))
 
     async def expire_due(self, now: datetime, limit: int) -> int:
         return await self._write(partial(q.expire_due, now=now, limit=limit))
@@ -251,10 +252,11 @@ class SqliteStore(Reads, Operators, ApiVerbs, Channels, PortalReads):
     async def record_receipts(
         self, receipts: Sequence[ReceiptRecord], now: datetime
     ) -> ReceiptResult:
-        return await self._write(partial(q.record_receipts, receipts=receipts, now=now))
+        plan = results.plan_receipts(receipts, now)
+        return await self._write(partial(results.record_receipts, plan=plan))
 
     async def purge_pending_receipts(self, before: datetime) -> int:
-        return await self._write(partial(q.purge_pending_receipts, before=before))
+        return await self._write(partial(results.purge_pending_receipts, before=before))
 
     # inbound, reports, pushes
 
@@ -274,8 +276,11 @@ class SqliteStore(Reads, Operators, ApiVerbs, Channels, PortalReads):
         return await self._write(partial(boxes.unread_reports, account_id=account_id, limit=limit))
 
     async def claim_pushes(self, now: datetime, limit: int, lease_seconds: float) -> list[PushJob]:
-        until = now + timedelta(seconds=lease_seconds)
-        return await self._write(partial(boxes.claim_pushes, now=now, limit=limit, until=until))
+        until = rows.iso(now + timedelta(seconds=lease_seconds))
+        found = await self._write(
+            partial(boxes.claim_pushes, now=rows.iso(now), limit=limit, until=until)
+        )
+        return boxes.push_jobs(found)
 
     async def finish_pushes(
         self,

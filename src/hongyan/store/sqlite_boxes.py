@@ -9,13 +9,14 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from hongyan.core.inbound import InboundMessage, NewInbound, is_unsubscribe, owner_of
 from hongyan.core.pushes import PushJob
 from hongyan.store import rows
 from hongyan.store.base import StatusReport
 from hongyan.store.rows import iso
-from hongyan.store.sqlite_queue import IDS, ids_param
+from hongyan.store.sqlite_queue import IDS, ids_param, one_json
 
 _INSERT_INBOUND = (
     "INSERT INTO inbound (account_id, channel, source, destination, extension, text,"
@@ -86,28 +87,51 @@ def unread_reports(conn: sqlite3.Connection, account_id: int, limit: int) -> lis
     return [rows.status_report(r) for r in found]
 
 
-def claim_pushes(
-    conn: sqlite3.Connection, now: datetime, limit: int, until: datetime
-) -> list[PushJob]:
-    """Due, pending, unleased outbox rows, leased until ``until``; rows with no URL abandoned."""
-    taken = conn.execute(
-        "UPDATE outbox SET lease_until = ?3 WHERE id IN (SELECT id FROM outbox"
-        " WHERE state = 'pending' AND next_attempt_at <= ?1"
-        " AND (lease_until IS NULL OR lease_until <= ?1) ORDER BY next_attempt_at, id LIMIT ?2)"
-        " RETURNING id",
-        (iso(now), limit, iso(until)),
-    ).fetchall()
-    found = conn.execute(
-        f"{rows.PUSH_SELECT} WHERE o.id IN {IDS} ORDER BY o.next_attempt_at, o.id",
-        (ids_param(r[0] for r in taken),),
-    ).fetchall()
-    orphans = [r["id"] for r in found if not r["url"]]
-    conn.execute(
-        "UPDATE outbox SET state = 'abandoned', done_at = ?, last_error = 'no push URL',"
-        f" lease_until = NULL WHERE id IN {IDS}",
-        (iso(now), ids_param(orphans)),
-    )
-    return [rows.push_job(r) for r in found if r["url"]]
+# rows.PUSH_SELECT's columns, as one JSON array per row (``push_jobs`` reads them)
+_PUSH_COLUMNS = (
+    *("id", "kind", "account_id", "ref_id", "attempts", "created_at", "next_attempt_at", "url"),
+    *("push_secret_version", "recipient", "state", "stat", "error_code", "done_at"),
+    *("client_ref", "source", "destination", "text"),
+)
+_PUSH_ROWS = (
+    "SELECT json_group_array(json_array(o.id, o.kind, o.account_id, o.ref_id, o.attempts,"
+    " o.created_at, o.next_attempt_at,"
+    " CASE o.kind WHEN 'report' THEN a.report_url ELSE a.inbound_url END,"
+    " a.push_secret_version, m.recipient, m.state, m.stat, m.error_code, m.done_at,"
+    " m.client_ref, i.source, i.destination, i.text))"
+    " FROM (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?1"
+    "  AND (lease_until IS NULL OR lease_until <= ?1) ORDER BY next_attempt_at, id LIMIT ?2) t"
+    " JOIN outbox o ON o.id = t.id"
+    " JOIN accounts a ON a.id = o.account_id"
+    " LEFT JOIN messages m ON o.kind = 'report' AND m.id = o.ref_id"
+    " LEFT JOIN inbound i ON o.kind = 'inbound' AND i.id = o.ref_id"
+)
+
+
+def claim_pushes(conn: sqlite3.Connection, now: str, limit: int, until: str) -> list[list[Any]]:
+    """Due, pending, unleased outbox rows, leased until ``until``; rows with no URL abandoned.
+    Answers the leased rows for ``push_jobs``: two steps, not one per row."""
+    found = one_json(conn, _PUSH_ROWS, (now, limit))
+    orphans = [r[0] for r in found if not r[7]]
+    found = [r for r in found if r[7]]
+    if found:
+        conn.execute(
+            f"UPDATE outbox SET lease_until = ? WHERE id IN {IDS}",
+            (until, ids_param(r[0] for r in found)),
+        )
+    if orphans:
+        conn.execute(
+            "UPDATE outbox SET state = 'abandoned', done_at = ?, last_error = 'no push URL',"
+            f" lease_until = NULL WHERE id IN {IDS}",
+            (now, ids_param(orphans)),
+        )
+    return found
+
+
+def push_jobs(found: list[list[Any]]) -> list[PushJob]:
+    """Claimed pushes in (next attempt, id) order (after the commit: no lock held)."""
+    found.sort(key=lambda r: (r[6], r[0]))
+    return [rows.push_job(dict(zip(_PUSH_COLUMNS, r, strict=True))) for r in found]
 
 
 def finish_pushes(
@@ -117,18 +141,20 @@ def finish_pushes(
     retry: Sequence[tuple[int, datetime | None, str]],
 ) -> None:
     stamp = iso(now)
-    conn.execute(
-        "UPDATE outbox SET state = 'delivered', done_at = ?, lease_until = NULL"
-        f" WHERE state = 'pending' AND id IN {IDS}",
-        (stamp, ids_param(delivered)),
-    )
-    conn.executemany(
-        "UPDATE outbox SET next_attempt_at = ?, attempts = attempts + 1, last_error = ?,"
-        " lease_until = NULL WHERE id = ? AND state = 'pending'",
-        [(iso(at), error, push_id) for push_id, at, error in retry if at is not None],
-    )
-    conn.executemany(
-        "UPDATE outbox SET state = 'abandoned', attempts = attempts + 1, last_error = ?,"
-        " done_at = ?, lease_until = NULL WHERE id = ? AND state = 'pending'",
-        [(error, stamp, push_id) for push_id, at, error in retry if at is None],
-    )
+    if delivered:
+        conn.execute(
+            "UPDATE outbox SET state = 'delivered', done_at = ?, lease_until = NULL"
+            f" WHERE state = 'pending' AND id IN {IDS}",
+            (stamp, ids_param(delivered)),
+        )
+    if retry:
+        conn.executemany(
+            "UPDATE outbox SET next_attempt_at = ?, attempts = attempts + 1, last_error = ?,"
+            " lease_until = NULL WHERE id = ? AND state = 'pending'",
+            [(iso(at), error, push_id) for push_id, at, error in retry if at is not None],
+        )
+        conn.executemany(
+            "UPDATE outbox SET state = 'abandoned', attempts = attempts + 1, last_error = ?,"
+            " done_at = ?, lease_until = NULL WHERE id = ? AND state = 'pending'",
+            [(error, stamp, push_id) for push_id, at, error in retry if at is None],
+        )

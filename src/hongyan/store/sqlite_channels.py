@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from hongyan.core.messages import ClaimedMessage, MessageState, check_transition
 from hongyan.store import rows
+from hongyan.store import sqlite_queue as q
 from hongyan.store.base import BindState, ChannelState, QueueStats
 from hongyan.store.rows import iso
 from hongyan.store.sqlite_writer import Writer
@@ -99,23 +100,23 @@ def _claim_routed(
     until: str,
     owner: str,
     routes: Sequence[tuple[str, bool]],
-) -> list[ClaimedMessage]:
-    found = conn.execute(
-        "UPDATE messages SET state = 'submitting', claim_until = ?2, claim_owner = ?3"
-        " WHERE id IN (SELECT m.id FROM messages m"
+) -> list[list[Any]]:
+    """``claim_due`` for numbers a route here can send (rows for ``claimed_from_json``)."""
+    found = q.one_json(
+        conn,
+        f"SELECT json_group_array({q.CLAIMED}) FROM (SELECT * FROM messages m"
         "  WHERE m.state IN ('queued', 'submitting') AND m.due_at <= ?1 AND m.expires_at > ?1"
         "  AND (m.state = 'queued' OR m.claim_until <= ?1)"
-        "  AND coalesce((SELECT json_extract(r.value, '$[1]') FROM json_each(?5) AS r"
+        "  AND coalesce((SELECT json_extract(r.value, '$[1]') FROM json_each(?3) AS r"
         "   WHERE substr(m.recipient, 1, length(json_extract(r.value, '$[0]')))"
         "    = json_extract(r.value, '$[0]')"
         "   ORDER BY r.key LIMIT 1), 1)"
-        "  ORDER BY m.due_at, m.id LIMIT ?4)"
-        " RETURNING id, account_id, recipient, source_addr, text, segments, attempts,"
-        " expires_at, due_at",
-        (now, until, owner, limit, json.dumps([[p, ok] for p, ok in routes])),
-    ).fetchall()
-    found.sort(key=lambda r: (r["due_at"], r["id"]))
-    return [rows.claimed(r) for r in found]
+        "  ORDER BY m.due_at, m.id LIMIT ?2)",
+        (now, limit, json.dumps([[p, ok] for p, ok in routes])),
+    )
+    if found:
+        q.lease(conn, found, until, owner)
+    return found
 
 
 def _unclaim(conn: sqlite3.Connection, message_ids: Sequence[int], owner: str) -> int:
@@ -173,6 +174,15 @@ class Channels:
     @on_commit.setter
     def on_commit(self, observer: Callable[[int, float], None] | None) -> None:
         self._writer.on_commit = observer
+
+    @property
+    def on_lock_wait(self) -> Callable[[float], None] | None:
+        """SQLite only: seconds each transaction waited for the write lock (see the writer)."""
+        return self._writer.on_lock_wait
+
+    @on_lock_wait.setter
+    def on_lock_wait(self, observer: Callable[[float], None] | None) -> None:
+        self._writer.on_lock_wait = observer
 
     async def _read(self, operation: Callable[[sqlite3.Connection], T]) -> T:
         raise NotImplementedError
@@ -234,7 +244,8 @@ class Channels:
         routes: Sequence[tuple[str, bool]],
     ) -> list[ClaimedMessage]:
         until = iso(now + timedelta(seconds=lease_seconds))
-        return await self._write(lambda c: _claim_routed(c, iso(now), limit, until, owner, routes))
+        found = await self._write(lambda c: _claim_routed(c, iso(now), limit, until, owner, routes))
+        return q.claimed_from_json(found)
 
     async def unclaim(self, message_ids: Sequence[int], owner: str) -> int:
         if not message_ids:

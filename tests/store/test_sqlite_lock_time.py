@@ -1,0 +1,158 @@
+"""SQLite: the work done while the write lock is held — set-based statements, a lone job without
+a savepoint, the lock wait observed apart from the hold."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from hongyan.core.messages import MessageState, SubmitSuccess
+from hongyan.core.receipts import ReceiptRecord
+from hongyan.store.sqlite import SqliteStore
+from hongyan.store.sqlite_queue import by_values
+from hongyan.store.sqlite_writer import Writer, open_connection
+
+from .factories import NOW, new_account, new_message, receipt
+
+S = MessageState
+
+
+@pytest.fixture
+async def sqlite_store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    store = SqliteStore(str(tmp_path / "lock.db"))
+    await store.open()
+    await store.upgrade()
+    yield store
+    await store.close()
+
+
+@pytest.mark.parametrize("count", [0, 1, 3, 25, 255, 256, 257, 600])
+def test_by_values_inserts_every_row_in_order(count: int) -> None:
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, a INTEGER, b TEXT)")
+    values = [v for i in range(count) for v in (i, f"row {i}")]
+    by_values(
+        conn,
+        "INSERT INTO t (a, b) SELECT * FROM (VALUES {values}) WHERE column1 IS NOT NULL",
+        2,
+        values,
+    )
+    found = conn.execute("SELECT id, a, b FROM t ORDER BY id").fetchall()
+    assert found == [(i + 1, i, f"row {i}") for i in range(count)]  # padding rows left out
+
+
+def test_by_values_update_ignores_padding_rows() -> None:
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    conn.executemany("INSERT INTO t VALUES (?, 'old')", [(i,) for i in range(10)])
+    by_values(
+        conn,
+        "UPDATE t SET v = u.column2 FROM (VALUES {values}) AS u WHERE t.id = u.column1",
+        2,
+        [3, "three", 5, "five", 7, "seven"],  # three rows, padded to four
+    )
+    changed = dict(conn.execute("SELECT id, v FROM t WHERE v <> 'old'").fetchall())
+    assert changed == {3: "three", 5: "five", 7: "seven"}
+
+
+async def test_a_large_admit_keeps_ids_order_and_text(sqlite_store: SqliteStore) -> None:
+    store = sqlite_store
+    a = await store.create_account(new_account(balance=1000))
+    texts = ["plain", "引号'\"\\", "line\nbreak", "nul\x00inside", "emoji 😀", ""]
+    messages = [new_message(a.id, f"861380000{i:04d}") for i in range(600)]
+    ids = await store.admit(a.id, messages)
+    odd = [replace(new_message(a.id, "8613811112222"), text=t) for t in texts]
+    odd_ids = await store.admit(a.id, odd)
+    assert ids == list(range(ids[0], ids[0] + 600)) and odd_ids[0] == ids[-1] + 1
+    for i in (0, 255, 256, 599):
+        found = await store.get_message(ids[i])
+        assert found is not None and found.recipient == f"861380000{i:04d}"
+    for mid, text in zip(odd_ids, texts, strict=True):
+        found = await store.get_message(mid)
+        assert found is not None and found.text == text
+
+
+async def test_a_lone_failing_job_leaves_nothing(tmp_path: Path) -> None:
+    path = str(tmp_path / "w.db")
+    open_connection(path).execute("CREATE TABLE t (v INTEGER)")
+    writer = Writer(lambda: open_connection(path))
+    writer.start()
+
+    def insert_then_fail(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO t VALUES (1)")
+        raise ValueError("refused")
+
+    try:
+        with pytest.raises(ValueError, match="refused"):
+            await writer.run(insert_then_fail)
+        await writer.run(lambda conn: conn.execute("INSERT INTO t VALUES (2)"))
+    finally:
+        await writer.stop()
+    assert [tuple(r) for r in open_connection(path).execute("SELECT v FROM t")] == [(2,)]
+
+
+async def test_lock_wait_is_observed_apart_from_the_hold(
+    sqlite_store: SqliteStore, tmp_path: Path
+) -> None:
+    store = sqlite_store
+    waits: list[float] = []
+    holds: list[tuple[int, float]] = []
+    store.on_lock_wait = waits.append
+    store.on_commit = lambda n, seconds: holds.append((n, seconds))
+    other = open_connection(str(tmp_path / "lock.db"))
+    other.execute("BEGIN IMMEDIATE")  # another process holding the write lock
+    timer = threading.Timer(0.3, lambda: other.execute("COMMIT"))
+    timer.start()
+    try:
+        await store.create_account(new_account())
+    finally:
+        timer.join()
+    assert len(waits) == 1 and waits[0] >= 0.25
+    assert len(holds) == 1 and holds[0][0] == 1 and holds[0][1] < waits[0]
+
+
+async def test_two_receipts_for_one_segment_in_one_batch(sqlite_store: SqliteStore) -> None:
+    store = sqlite_store
+    a = await store.create_account(new_account(report_url="http://partner/r"))
+    (mid,) = await store.admit(a.id, [new_message(a.id)])
+    await store.claim_due(NOW, 1, 30, "d1")
+    await store.record_submits(NOW, successes=[SubmitSuccess(mid, "cmcc", ("0A1B",))])
+    first = receipt("0A1B")
+    second = ReceiptRecord("cmcc", "2587", "UNDELIV", "001", first.done_at)  # the same id
+    result = await store.record_receipts([first, second], NOW)
+    assert result.matched == 2 and result.pending == 0 and result.finished == (mid,)
+    found = await store.get_message(mid)
+    assert found is not None and found.state is S.DELIVERED  # the first one decided
+    assert len(await store.claim_pushes(NOW, 10, 30)) == 1
+
+
+async def test_concurrent_verbs_share_transactions_and_answer_alike(
+    sqlite_store: SqliteStore,
+) -> None:
+    store = sqlite_store
+    a = await store.create_account(new_account(balance=100, report_url="http://partner/r"))
+    ids = [
+        i
+        for (i,) in await asyncio.gather(
+            *(store.admit(a.id, [new_message(a.id)]) for _ in range(30))
+        )
+    ]
+    claimed = await store.claim_due(NOW, 100, 30, "d1")
+    assert [c.id for c in claimed] == sorted(ids)
+    successes = [SubmitSuccess(c.id, "cmcc", (f"{c.id:x}",)) for c in claimed]
+    refused = await asyncio.gather(
+        store.record_submits(NOW, successes=successes[:15]),
+        store.record_submits(NOW, successes=successes[15:]),
+    )
+    assert refused == [[], []]
+    result = await store.record_receipts([receipt(f"{i:x}") for i in ids], NOW)
+    assert result.matched == 30 and sorted(result.finished) == sorted(ids)
+    jobs = await store.claim_pushes(NOW, 100, 30)
+    assert sorted(j.ref_id for j in jobs) == sorted(ids)
+    assert all(j.state == "delivered" and j.url == "http://partner/r" for j in jobs)

@@ -1,5 +1,5 @@
 """PostgreSQL: a receipt racing its submit_sm_resp is never left pending, and the channel lock
-is taken only where that race can happen (postgres_queue's module docstring).
+is taken only where that race can happen (postgres_receipts's module docstring).
 
 Each test holds one side's transaction open on a connection of its own and shows the other
 side waiting for it, or not waiting at all.
@@ -16,6 +16,7 @@ import pytest
 
 from hongyan.core.messages import MessageState, SubmitSuccess
 from hongyan.store import postgres_queue as q
+from hongyan.store import postgres_receipts
 from hongyan.store.postgres import PostgresStore
 
 from .factories import NOW, new_account, new_message, receipt
@@ -74,7 +75,7 @@ async def test_submit_waits_for_a_receipt_being_stored_as_pending(
     (mid,) = await claimed(store)
     tx = con.transaction()
     await tx.start()
-    early = await q.record_receipts(con, [receipt("abc")], NOW)
+    early = await postgres_receipts.record_receipts(con, [receipt("abc")], NOW)
     assert (early.matched, early.pending) == (0, 1)
     submits = asyncio.ensure_future(
         store.record_submits(NOW, successes=[SubmitSuccess(mid, "cmcc", ("abc",))])

@@ -30,10 +30,12 @@ from hongyan.core.receipts import ReceiptRecord
 from hongyan.store import migrations, rows
 from hongyan.store import postgres_boxes as boxes
 from hongyan.store import postgres_queue as q
+from hongyan.store import postgres_receipts as receipts_sql
 from hongyan.store.base import AccountChanges, MessageQuery, NewAccount, ReceiptResult, StatusReport
 from hongyan.store.postgres_api import ApiVerbs
 from hongyan.store.postgres_batch import AdmitBatcher, BlacklistLookups
 from hongyan.store.postgres_channels import Channels
+from hongyan.store.postgres_finish import change_balance
 from hongyan.store.postgres_operators import PostgresOperators
 from hongyan.store.postgres_portal import PostgresPortalReads
 
@@ -162,7 +164,7 @@ class PostgresStore(PostgresOperators, ApiVerbs, Channels, PostgresPortalReads):
             account_id = await con.fetchval("SELECT id FROM accounts WHERE name = $1", name)
             if account_id is None:
                 raise NotFound(f"no account named {name!r}")
-            await q.change_balance(con, account_id, delta, note)
+            await change_balance(con, account_id, delta, note)
             return rows.account(
                 await con.fetchrow("SELECT * FROM accounts WHERE id = $1", account_id)
             )
@@ -261,10 +263,10 @@ class PostgresStore(PostgresOperators, ApiVerbs, Channels, PostgresPortalReads):
     async def record_receipts(
         self, receipts: Sequence[ReceiptRecord], now: datetime
     ) -> ReceiptResult:
-        return await self._tx(q.record_receipts, receipts, now)
+        return await self._tx(receipts_sql.record_receipts, receipts, now)
 
     async def purge_pending_receipts(self, before: datetime) -> int:
-        return await self._tx(q.purge_pending_receipts, before)
+        return await self._tx(receipts_sql.purge_pending_receipts, before)
 
     # inbound, reports, pushes
 

@@ -19,7 +19,7 @@ from hongyan.core.operators import AuditAction, AuditEntry, NewAuditEntry, Opera
 from hongyan.store import audit_rows, rows
 from hongyan.store.audit_rows import numbered
 from hongyan.store.base import AccountChanges, AuditQuery, NewAccount, OperatorChanges
-from hongyan.store.postgres_queue import change_balance
+from hongyan.store.postgres_finish import change_balance
 
 T = TypeVar("T")
 Connection = Any  # asyncpg.Connection (untyped library)

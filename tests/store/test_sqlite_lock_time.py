@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -156,3 +156,52 @@ async def test_concurrent_verbs_share_transactions_and_answer_alike(
     jobs = await store.claim_pushes(NOW, 100, 30)
     assert sorted(j.ref_id for j in jobs) == sorted(ids)
     assert all(j.state == "delivered" and j.url == "http://partner/r" for j in jobs)
+
+
+async def test_jobs_arriving_while_the_lock_is_awaited_share_its_commit(tmp_path: Path) -> None:
+    path = str(tmp_path / "w.db")
+    open_connection(path).execute("CREATE TABLE t (v INTEGER)")
+    writer = Writer(lambda: open_connection(path))
+    writer.start()
+    other = open_connection(path)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+
+    def insert(v: int) -> Callable[[sqlite3.Connection], None]:
+        return lambda conn: conn.execute("INSERT INTO t VALUES (?)", (v,)) and None
+
+    try:
+        first = asyncio.ensure_future(writer.run(insert(1)))
+        await asyncio.sleep(0.1)  # the writer took it and waits for the lock
+        later = [asyncio.ensure_future(writer.run(insert(v))) for v in (2, 3, 4)]
+        await asyncio.sleep(0.05)
+        other.execute("COMMIT")
+        await asyncio.gather(first, *later)
+        assert writer.batches == 1  # one transaction, one fsync, for all four
+    finally:
+        await writer.stop()
+    assert sorted(r[0] for r in open_connection(path).execute("SELECT v FROM t")) == [1, 2, 3, 4]
+
+
+async def test_admits_of_one_account_charged_at_once_keep_a_ledger_row_each(
+    sqlite_store: SqliteStore, tmp_path: Path
+) -> None:
+    store = sqlite_store
+    a = await store.create_account(new_account(balance=100))
+    sizes = (3, 4, 5, 2, 1)
+    results = await asyncio.gather(*(store.admit(a.id, [new_message(a.id)] * n) for n in sizes))
+    assert [len(r) for r in results] == list(sizes)
+    ledger = [
+        tuple(r)
+        for r in open_connection(str(tmp_path / "lock.db")).execute(
+            "SELECT delta, balance_after, note FROM ledger WHERE note LIKE 'admit%' ORDER BY id"
+        )
+    ]
+    assert ledger == [
+        (-3, 97, "admit 3 messages"),
+        (-4, 93, "admit 4 messages"),
+        (-5, 88, "admit 5 messages"),
+        (-2, 86, "admit 2 messages"),
+        (-1, 85, "admit 1 messages"),
+    ]
+    account = await store.get_account(a.name)
+    assert account is not None and account.balance == 85

@@ -67,6 +67,48 @@ def admit_many(
     one in this order: each charged (or refused, InsufficientBalance) against the balance the
     ones before it left, one ledger row each, ids in order. Runs inside the writer's
     transaction, which holds SQLite's write lock: balances read here cannot change under it."""
+    charged = _charge_one_account(conn, operations)
+    results, taken, ledger = charged if charged is not None else _charge(conn, operations)
+    if not taken:
+        return results
+    next_id = insert_messages(conn, [row for op in taken for row in op.rows])[0]
+    ids_of: dict[int, list[int]] = {}
+    for op in taken:
+        ids_of[id(op)] = list(range(next_id, next_id + len(op.messages)))
+        next_id += len(op.messages)
+    by_values(conn, _INSERT_LEDGER, 5, ledger)
+    return [
+        ids_of.get(id(op), r) if isinstance(r, list) else r
+        for op, r in zip(operations, results, strict=True)
+    ]
+
+
+Charged = tuple[list[list[int] | Exception], list[Admit], list[object]]  # results, taken, ledger
+
+
+def _charge_one_account(conn: sqlite3.Connection, operations: Sequence[Admit]) -> Charged | None:
+    """The usual case in one statement: every admit for one account, and the balance covers
+    them all. ``None`` otherwise (``_charge`` then decides one by one)."""
+    account_id = operations[0].account_id
+    if any(op.account_id != account_id or not op.messages for op in operations):
+        return None
+    total = sum(op.total for op in operations)
+    found = conn.execute(
+        "UPDATE accounts SET balance = balance - ?1 WHERE id = ?2 AND balance >= ?1"
+        " RETURNING balance",
+        (total, account_id),
+    ).fetchone()
+    if found is None:
+        return None
+    balance = found[0] + total
+    ledger: list[object] = []
+    for op in operations:
+        balance -= op.total
+        ledger += (account_id, -op.total, balance, f"admit {len(op.messages)} messages", op.stamp)
+    return [[] for _ in operations], list(operations), ledger
+
+
+def _charge(conn: sqlite3.Connection, operations: Sequence[Admit]) -> Charged:
     wanted = {op.account_id for op in operations}
     balances: dict[int, int] = dict(
         conn.execute(f"SELECT id, balance FROM accounts WHERE id IN {IDS}", (ids_param(wanted),))
@@ -88,19 +130,8 @@ def admit_many(
             ledger += (op.account_id, -op.total, balance - op.total, note, op.stamp)
             taken.append(op)
             results.append([])
-    if not taken:
-        return results
-    next_id = insert_messages(conn, [row for op in taken for row in op.rows])[0]
-    ids_of: dict[int, list[int]] = {}
-    for op in taken:
-        ids_of[id(op)] = list(range(next_id, next_id + len(op.messages)))
-        next_id += len(op.messages)
-    by_values(conn, _INSERT_LEDGER, 5, ledger)
     conn.executemany(
         "UPDATE accounts SET balance = ? WHERE id = ?",
         [(balances[a], a) for a in sorted({op.account_id for op in taken})],
     )
-    return [
-        ids_of.get(id(op), r) if isinstance(r, list) else r
-        for op, r in zip(operations, results, strict=True)
-    ]
+    return results, taken, ledger

@@ -7,6 +7,10 @@ failure, e.g. ``InsufficientBalance``, rolls back only its own work), commits on
 then resolves every caller's future: an answer always means "committed". The cost of the fsync
 is shared by every operation in the batch.
 
+Jobs that arrive while ``BEGIN IMMEDIATE`` waits for another process to release the write
+lock join the transaction once it is granted: they would otherwise wait for the lock again,
+and pay another commit's fsync.
+
 A batch of one job runs without a savepoint: its failure rolls the whole transaction back,
 which is the same outcome, and two statements fewer while the write lock is held (each
 statement is a GIL hand-off, and on a busy machine taking the GIL back can wait).
@@ -104,6 +108,7 @@ class Writer:
     def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
         self._connect = connect
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._deferred: list[_Job | None] = []  # taken from _jobs, to run after this batch
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
@@ -157,20 +162,26 @@ class Writer:
 
     def _take(self) -> list[_Job] | None:
         """Block for one job, then take what else is pending (an exclusive job goes alone)."""
-        first = self._jobs.get()
+        first = self._deferred.pop(0) if self._deferred else self._jobs.get()
         if first is None:
             return None
         batch = [first]
-        while not first.exclusive and len(batch) < MAX_BATCH:
+        if not first.exclusive:
+            self._more(batch)
+        return batch
+
+    def _more(self, batch: list[_Job]) -> None:
+        """Add the pending jobs to ``batch`` until an exclusive job or the stop (kept, in
+        order, for after it) or ``MAX_BATCH``."""
+        while len(batch) < MAX_BATCH and not self._deferred:
             try:
                 job = self._jobs.get_nowait()
             except queue.Empty:
                 break
             if job is None or job.exclusive:
-                self._jobs.put(job)  # handled after this batch
+                self._deferred.append(job)  # handled after this batch
                 break
             batch.append(job)
-        return batch
 
     def _run_exclusive(self, conn: sqlite3.Connection, job: _Job) -> None:
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_WAIT * 1000)}")  # its own BEGINs
@@ -182,19 +193,13 @@ class Writer:
             conn.execute("PRAGMA busy_timeout = 0")
 
     def _commit(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
-        outcomes: list[tuple[Any, BaseException | None]] = []
         asked = time.perf_counter()
         try:
             _begin(conn)
             started = time.perf_counter()
-            if len(batch) == 1:  # alone: a failure rolls back the transaction, no savepoint
-                outcomes.append((batch[0].operation(conn), None))
-            else:
-                for many, group in _groups(batch):
-                    if many is None or len(group) == 1:
-                        outcomes += [self._one(conn, job) for job in group]
-                    else:
-                        outcomes += self._many(conn, many, group)
+            if self.waits_for_lock:
+                self._more(batch)  # what came while waiting for the lock joins this commit
+            outcomes = self._run(conn, batch)
             conn.execute("COMMIT")
         except Exception as exc:
             if conn.in_transaction:
@@ -209,6 +214,28 @@ class Writer:
             self.on_commit(len(batch), done - started)
         _resolve_all([(job, *outcome) for job, outcome in zip(batch, outcomes, strict=True)])
 
+    def _run(
+        self, conn: sqlite3.Connection, batch: list[_Job]
+    ) -> list[tuple[Any, BaseException | None]]:
+        """The batch's operations in the open transaction: one outcome per job."""
+        groups = _groups(batch)
+        if len(batch) == 1:  # alone: a failure rolls back the transaction, no savepoint
+            return [(batch[0].operation(conn), None)]
+        if len(groups) == 1 and groups[0][0] is not None:  # one ``many``: no savepoint either
+            try:
+                return _outcomes(groups[0][0](conn, [job.operation for job in batch]))
+            except Exception:
+                conn.execute("ROLLBACK")  # rare: start again, one by one
+                _begin(conn)
+                return [self._one(conn, job) for job in batch]
+        outcomes: list[tuple[Any, BaseException | None]] = []
+        for many, group in groups:
+            if many is None or len(group) == 1:
+                outcomes += [self._one(conn, job) for job in group]
+            else:
+                outcomes += self._many(conn, many, group)
+        return outcomes
+
     def _many(
         self, conn: sqlite3.Connection, many: Many, group: list[_Job]
     ) -> list[tuple[Any, BaseException | None]]:
@@ -220,7 +247,7 @@ class Writer:
             conn.execute("RELEASE many")
             return [self._one(conn, job) for job in group]
         conn.execute("RELEASE many")
-        return [(None, r) if isinstance(r, Exception) else (r, None) for r in results]
+        return _outcomes(results)
 
     @staticmethod
     def _one(conn: sqlite3.Connection, job: _Job) -> tuple[Any, BaseException | None]:
@@ -273,6 +300,11 @@ def _begin(conn: sqlite3.Connection) -> None:
                 raise
         time.sleep(pause)
         pause = min(pause * 2, 0.001)
+
+
+def _outcomes(results: list[Any]) -> list[tuple[Any, BaseException | None]]:
+    """``many``'s answers as (result, error) pairs."""
+    return [(None, r) if isinstance(r, Exception) else (r, None) for r in results]
 
 
 def _groups(batch: list[_Job]) -> list[tuple[Many | None, list[_Job]]]:

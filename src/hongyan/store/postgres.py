@@ -100,6 +100,16 @@ class PostgresStore(PostgresOperators, ApiVerbs, Channels, PostgresPortalReads):
             self.on_commit(1, time.perf_counter() - started)
         return result
 
+    async def _once(self, operation: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """A verb of one statement, which commits on its own: no BEGIN and COMMIT round trips
+        (three round trips become one for every claim and push flush)."""
+        started = time.perf_counter()
+        async with self._pool.acquire() as con:
+            result = await operation(con, *args)
+        if self.on_commit is not None:
+            self.on_commit(1, time.perf_counter() - started)
+        return result
+
     async def _fetch(self, sql: str, *args: Any) -> list[Any]:
         return list(await self._pool.fetch(sql, *args))
 
@@ -232,7 +242,7 @@ class PostgresStore(PostgresOperators, ApiVerbs, Channels, PostgresPortalReads):
         self, now: datetime, limit: int, lease_seconds: float, owner: str
     ) -> list[ClaimedMessage]:
         until = now + timedelta(seconds=lease_seconds)
-        return await self._tx(q.claim_due, now, limit, until, owner)
+        return await self._once(q.claim_due, now, limit, until, owner)
 
     async def renew_claims(
         self, message_ids: Sequence[int], owner: str, now: datetime, lease_seconds: float
@@ -240,7 +250,7 @@ class PostgresStore(PostgresOperators, ApiVerbs, Channels, PostgresPortalReads):
         if not message_ids:
             return 0
         until = now + timedelta(seconds=lease_seconds)
-        return await self._tx(q.renew_claims, message_ids, owner, until)
+        return await self._once(q.renew_claims, message_ids, owner, until)
 
     async def record_submits(
         self,
@@ -252,6 +262,8 @@ class PostgresStore(PostgresOperators, ApiVerbs, Channels, PostgresPortalReads):
         return await self._tx(q.record_submits, now, successes, retries, finals)
 
     async def expire_due(self, now: datetime, limit: int) -> int:
+        if not await self._once(q.any_expired, now):  # nearly every poll: one round trip
+            return 0
         return await self._tx(q.expire_due, now, limit)
 
     async def expire_unreported(self, before: datetime, now: datetime, limit: int) -> int:
@@ -266,7 +278,7 @@ class PostgresStore(PostgresOperators, ApiVerbs, Channels, PostgresPortalReads):
         return await self._tx(receipts_sql.record_receipts, receipts, now)
 
     async def purge_pending_receipts(self, before: datetime) -> int:
-        return await self._tx(receipts_sql.purge_pending_receipts, before)
+        return await self._once(receipts_sql.purge_pending_receipts, before)
 
     # inbound, reports, pushes
 
@@ -280,14 +292,14 @@ class PostgresStore(PostgresOperators, ApiVerbs, Channels, PostgresPortalReads):
         return found[0] if found else None
 
     async def unread_inbound(self, account_id: int, limit: int) -> list[InboundMessage]:
-        return await self._tx(boxes.unread_inbound, account_id, limit)
+        return await self._once(boxes.unread_inbound, account_id, limit)
 
     async def unread_reports(self, account_id: int, limit: int) -> list[StatusReport]:
-        return await self._tx(boxes.unread_reports, account_id, limit)
+        return await self._once(boxes.unread_reports, account_id, limit)
 
     async def claim_pushes(self, now: datetime, limit: int, lease_seconds: float) -> list[PushJob]:
         until = now + timedelta(seconds=lease_seconds)
-        return await self._tx(boxes.claim_pushes, now, limit, until)
+        return await self._once(boxes.claim_pushes, now, limit, until)
 
     async def finish_pushes(
         self,
@@ -295,7 +307,7 @@ class PostgresStore(PostgresOperators, ApiVerbs, Channels, PostgresPortalReads):
         delivered: Sequence[int] = (),
         retry: Sequence[tuple[int, datetime | None, str]] = (),
     ) -> None:
-        await self._tx(boxes.finish_pushes, now, delivered, retry)
+        await self._once(boxes.finish_pushes, now, delivered, retry)
 
     # reads
 

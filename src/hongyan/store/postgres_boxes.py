@@ -118,7 +118,11 @@ _CLAIM_PUSHES = (
 async def claim_pushes(
     con: Connection, now: datetime, limit: int, until: datetime
 ) -> list[PushJob]:
-    """Due, pending, unleased outbox rows, leased until ``until``; rows with no URL abandoned."""
+    """Due, pending, unleased outbox rows, leased until ``until``; rows with no URL abandoned.
+
+    Runs outside a transaction: the claim is one statement, and rows abandoned after it are
+    leased to this caller meanwhile (if that fails, they are claimed again when the lease ends).
+    """
     found = await con.fetch(_CLAIM_PUSHES, now, limit, until)
     lost = [r["id"] for r in found if not r["url"]]
     if lost:
@@ -137,8 +141,23 @@ async def finish_pushes(
     delivered: Sequence[int],
     retry: Sequence[tuple[int, datetime | None, str]],
 ) -> None:
+    """Runs outside a transaction; one is opened only when more than one statement is sent."""
     later = [x for x in retry if x[1] is not None]
     given_up = [x for x in retry if x[1] is None]
+    if sum(map(bool, (delivered, later, given_up))) > 1:
+        async with con.transaction():
+            await _finish_pushes(con, now, delivered, later, given_up)
+    else:
+        await _finish_pushes(con, now, delivered, later, given_up)
+
+
+async def _finish_pushes(
+    con: Connection,
+    now: datetime,
+    delivered: Sequence[int],
+    later: Sequence[tuple[int, datetime | None, str]],
+    given_up: Sequence[tuple[int, datetime | None, str]],
+) -> None:
     if delivered:
         await con.execute(
             "UPDATE outbox SET state = 'delivered', done_at = $2, lease_until = NULL"

@@ -198,6 +198,17 @@ async def record_submits(
     return sorted(refused)
 
 
+async def any_expired(con: Connection, now: datetime) -> bool:
+    """Whether ``expire_due`` would find anything (asked outside a transaction, to skip one)."""
+    return bool(
+        await con.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM messages WHERE state IN ('queued', 'submitting')"
+            " AND expires_at <= $1 AND (state = 'queued' OR claim_until <= $1))",
+            now,
+        )
+    )
+
+
 async def expire_due(con: Connection, now: datetime, limit: int) -> int:
     found = await con.fetch(
         "SELECT id FROM messages WHERE state IN ('queued', 'submitting') AND expires_at <= $1"

@@ -1,8 +1,9 @@
-"""PostgreSQL: a receipt racing its submit_sm_resp is never left pending, and the channel lock
-is taken only where that race can happen (postgres_receipts's module docstring).
+"""PostgreSQL: a receipt racing its submit_sm_resp is never left pending, the channel lock is
+taken only where that race can happen (postgres_receipts's module docstring), and verbs of
+one statement are one round trip.
 
-Each test holds one side's transaction open on a connection of its own and shows the other
-side waiting for it, or not waiting at all.
+The lock tests hold one side's transaction open on a connection of their own and show the
+other side waiting for it, or not waiting at all.
 """
 
 from __future__ import annotations
@@ -104,3 +105,31 @@ async def test_matched_receipts_and_other_submits_do_not_wait(
     )
     assert refused == []
     await tx.rollback()
+
+
+async def test_claims_and_push_flushes_are_one_round_trip(
+    pg: tuple[PostgresStore, asyncpg.Connection],
+) -> None:
+    """No BEGIN and COMMIT around verbs of one statement, and none for an expiry with nothing
+    to expire: each is one round trip (statements seen by the store's only connection)."""
+    store, _ = pg
+    await store.close()
+    one = PostgresStore(store.url, min_size=1, max_size=1)
+    await one.open()
+    try:
+        await claimed(one, 2)
+        sent: list[str] = []
+        async with one._pool.acquire() as con:  # the pool's one connection
+            con.add_query_logger(lambda record: sent.append(record.query))
+
+        await one.claim_due(NOW, 10, 30, "d1")
+        await one.expire_due(NOW, 10)
+        assert await one.claim_pushes(NOW, 10, 30) == []
+        await one.finish_pushes(NOW, delivered=[1])
+        assert len(sent) == 4
+        assert not [
+            q for q in sent if q.strip().upper() in ("BEGIN;", "COMMIT;", "BEGIN", "COMMIT")
+        ]
+    finally:
+        await one.close()
+        await store.open()  # the fixture closes it

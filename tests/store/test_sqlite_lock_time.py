@@ -8,6 +8,7 @@ import sqlite3
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -205,3 +206,17 @@ async def test_admits_of_one_account_charged_at_once_keep_a_ledger_row_each(
     ]
     account = await store.get_account(a.name)
     assert account is not None and account.balance == 85
+
+
+async def test_expiry_sweeps_take_the_write_lock_only_with_work(sqlite_store: SqliteStore) -> None:
+    store = sqlite_store
+    a = await store.create_account(new_account(balance=10))
+    (mid,) = await store.admit(a.id, [new_message(a.id)])
+    before = store._writer.batches
+    assert await store.expire_due(NOW, 10) == 0
+    assert await store.expire_unreported(NOW, NOW, 10) == 0
+    assert store._writer.batches == before  # two reads, no transaction
+    later = NOW + timedelta(days=2)
+    assert await store.expire_due(later, 10) == 1
+    found = await store.get_message(mid)
+    assert found is not None and found.state is S.EXPIRED

@@ -239,9 +239,13 @@ class SqliteStore(Reads, Operators, ApiVerbs, Channels, PortalReads):
         return await self._write(partial(results.record_submits, plan=plan))
 
     async def expire_due(self, now: datetime, limit: int) -> int:
+        if not await self._read(partial(q.any_expired, now=now, before=None)):
+            return 0  # the usual case: no write transaction, no turn on the write lock
         return await self._write(partial(q.expire_due, now=now, limit=limit))
 
     async def expire_unreported(self, before: datetime, now: datetime, limit: int) -> int:
+        if not await self._read(partial(q.any_expired, now=now, before=before)):
+            return 0
         return await self._write(partial(q.expire_unreported, before=before, now=now, limit=limit))
 
     async def cancel(self, account_id: int, message_id: int, now: datetime) -> bool:

@@ -316,22 +316,31 @@ def _final_row(end: Finish) -> tuple[object, ...]:
     return (end.message_id, end.state.value, end.stat, end.error_code, iso(end.done_at))
 
 
+_EXPIRED_DUE = (
+    "SELECT id FROM messages WHERE state IN ('queued', 'submitting') AND expires_at <= ?1"
+    " AND (state = 'queued' OR claim_until <= ?1) ORDER BY expires_at LIMIT ?2"
+)
+_UNREPORTED = (
+    "SELECT id FROM messages WHERE state = 'submitted' AND expires_at <= ?1"
+    " ORDER BY expires_at LIMIT ?2"
+)
+
+
+def any_expired(conn: sqlite3.Connection, now: datetime, before: datetime | None) -> bool:
+    """Whether ``expire_due`` (or, given ``before``, ``expire_unreported``) would find work: a
+    read first, so a dispatcher's claim round takes the write lock only when there is some."""
+    sql, moment = (_EXPIRED_DUE, now) if before is None else (_UNREPORTED, before)
+    return conn.execute(sql, (iso(moment), 1)).fetchone() is not None
+
+
 def expire_due(conn: sqlite3.Connection, now: datetime, limit: int) -> int:
-    found = conn.execute(
-        "SELECT id FROM messages WHERE state IN ('queued', 'submitting') AND expires_at <= ?1"
-        " AND (state = 'queued' OR claim_until <= ?1) ORDER BY expires_at LIMIT ?2",
-        (iso(now), limit),
-    ).fetchall()
+    found = conn.execute(_EXPIRED_DUE, (iso(now), limit)).fetchall()
     stat = rows.OWN_STATS[S.EXPIRED]
     return len(finish(conn, [Finish(r["id"], S.EXPIRED, stat, "", now) for r in found], now))
 
 
 def expire_unreported(conn: sqlite3.Connection, before: datetime, now: datetime, limit: int) -> int:
-    found = conn.execute(
-        "SELECT id FROM messages WHERE state = 'submitted' AND expires_at <= ?"
-        " ORDER BY expires_at LIMIT ?",
-        (iso(before), limit),
-    ).fetchall()
+    found = conn.execute(_UNREPORTED, (iso(before), limit)).fetchall()
     stat = rows.OWN_STATS[S.EXPIRED]
     return len(finish(conn, [Finish(r["id"], S.EXPIRED, stat, "", now) for r in found], now))
 

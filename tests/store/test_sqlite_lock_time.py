@@ -220,3 +220,25 @@ async def test_expiry_sweeps_take_the_write_lock_only_with_work(sqlite_store: Sq
     assert await store.expire_due(later, 10) == 1
     found = await store.get_message(mid)
     assert found is not None and found.state is S.EXPIRED
+
+
+async def test_a_late_second_receipt_changes_nothing(sqlite_store: SqliteStore) -> None:
+    store = sqlite_store
+    a = await store.create_account(new_account(report_url="http://partner/r"))
+    one, two = await store.admit(a.id, [new_message(a.id), new_message(a.id, segments=2)])
+    await store.claim_due(NOW, 2, 30, "d1")
+    await store.record_submits(
+        NOW,
+        successes=[SubmitSuccess(one, "cmcc", ("a1",)), SubmitSuccess(two, "cmcc", ("b1", "b2"))],
+    )
+    first = await store.record_receipts([receipt("a1"), receipt("b1")], NOW)
+    assert first.matched == 2 and first.finished == (one,)  # two waits for its second segment
+    late = await store.record_receipts(
+        [receipt("a1", stat="UNDELIV", err="001"), receipt("b2", stat="UNDELIV", err="002")], NOW
+    )
+    assert late.matched == 2 and late.finished == (two,)
+    found_one, found_two = await store.get_message(one), await store.get_message(two)
+    assert found_one is not None and found_one.state is S.DELIVERED and found_one.stat == "DELIVRD"
+    assert found_two is not None and found_two.state is S.UNDELIVERABLE
+    assert found_two.error_code == "002"
+    assert sorted(j.ref_id for j in await store.claim_pushes(NOW, 10, 30)) == [one, two]

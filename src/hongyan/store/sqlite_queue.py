@@ -258,17 +258,26 @@ def states(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, MessageSta
     return {r[0]: MessageState(r[1]) for r in found}
 
 
-def finish(conn: sqlite3.Connection, ends: Sequence[Finish], now: datetime) -> list[int]:
-    """Final states: checked, refunded where the table says so, reported, pushes queued."""
+Current = dict[int, tuple[MessageState, int, int]]  # message id → (state, account id, price)
+
+
+def finish(
+    conn: sqlite3.Connection, ends: Sequence[Finish], now: datetime, known: Current | None = None
+) -> list[int]:
+    """Final states: checked, refunded where the table says so, reported, pushes queued.
+    ``known``: messages' current rows the caller read in this transaction."""
     if not ends:
         return []
-    found = one_json(
-        conn,
-        "SELECT json_group_array(json_array(id, state, account_id, price)) FROM messages"
-        f" WHERE id IN {IDS}",
-        (ids_param(e.message_id for e in ends),),
-    )
-    current = {r[0]: (MessageState(r[1]), r[2], r[3]) for r in found}
+    current = dict(known or {})
+    missing = [e.message_id for e in ends if e.message_id not in current]
+    if missing:
+        found = one_json(
+            conn,
+            "SELECT json_group_array(json_array(id, state, account_id, price)) FROM messages"
+            f" WHERE id IN {IDS}",
+            (ids_param(missing),),
+        )
+        current.update({r[0]: (MessageState(r[1]), r[2], r[3]) for r in found})
     allowed = {
         e.message_id: e  # one write per message (the last, as one UPDATE per end would leave)
         for e in ends

@@ -149,16 +149,22 @@ def plan_receipts(receipts: Sequence[ReceiptRecord], now: datetime) -> ReceiptPl
     return ReceiptPlan(now, planned, as_json(sorted(keys)))
 
 
+# A known segment: [message id, seq, channel, carrier id, outcome, stat, error code, done at,
+# the message's segment rows, its state, account id, price]
+_KNOWN = (
+    "SELECT json_group_array(json_array(s.message_id, s.seq, s.channel, s.carrier_id,"
+    " s.outcome, s.stat, s.error_code, s.done_at,"
+    " (SELECT count(*) FROM segments x WHERE x.message_id = s.message_id),"
+    " m.state, m.account_id, m.price)) FROM segments s"
+    " JOIN json_each(?) j ON s.channel = j.value ->> 0 AND s.carrier_id = j.value ->> 1"
+    " JOIN messages m ON m.id = s.message_id"
+)
+
+
 def _known_segments(conn: sqlite3.Connection, keys: str) -> dict[tuple[str, str], list[Any]]:
-    """(channel, carrier id) → [message id, seq]; an undecided segment of the newest message
-    wins."""
-    found = one_json(
-        conn,
-        "SELECT json_group_array(json_array(s.message_id, s.seq, s.channel, s.carrier_id,"
-        " s.outcome)) FROM segments s"
-        " JOIN json_each(?) j ON s.channel = j.value ->> 0 AND s.carrier_id = j.value ->> 1",
-        (keys,),
-    )
+    """(channel, carrier id) → known segment (``_KNOWN``); an undecided segment of the newest
+    message wins."""
+    found = one_json(conn, _KNOWN, (keys,))
     found.sort(key=lambda r: (r[4] is None, r[0]))
     return {(r[2], r[3]): r for r in found}
 
@@ -166,6 +172,7 @@ def _known_segments(conn: sqlite3.Connection, keys: str) -> dict[tuple[str, str]
 def record_receipts(conn: sqlite3.Connection, plan: ReceiptPlan) -> ReceiptResult:
     known = _known_segments(conn, plan.keys)
     updates: dict[tuple[int, int], tuple[Any, ...]] = {}
+    segments: dict[int, list[Any]] = {}  # message id → its known segment
     pending = []
     matched = 0
     stamp = iso(plan.now)
@@ -177,6 +184,7 @@ def record_receipts(conn: sqlite3.Connection, plan: ReceiptPlan) -> ReceiptResul
         matched += 1  # a second receipt for one segment counts, but changes nothing
         key = (segment[0], segment[1])
         updates.setdefault(key, (*key, outcome, stat, error_code, done_at))
+        segments[segment[0]] = segment
     by_values(
         conn,
         "UPDATE segments SET outcome = v.column3, stat = v.column4, error_code = v.column5,"
@@ -193,9 +201,35 @@ def record_receipts(conn: sqlite3.Connection, plan: ReceiptPlan) -> ReceiptResul
         6,
         [v for p in pending for v in p],
     )
-    decided = _decided(conn, {mid for mid, _ in updates}) if updates else []
-    finished = finish(conn, decided, plan.now)
+    finished = finish(conn, _decide(conn, segments, updates), plan.now, _states_of(segments))
     return ReceiptResult(matched=matched, pending=len(pending), finished=tuple(finished))
+
+
+def _decide(
+    conn: sqlite3.Connection,
+    segments: dict[int, list[Any]],
+    updates: dict[tuple[int, int], tuple[Any, ...]],
+) -> list[Finish]:
+    """The final states the receipts decide. A message of one segment row is decided from what
+    the known-segment query and the update gave, without reading its segments again."""
+    ends: list[Finish] = []
+    several: set[int] = set()
+    for mid, known in segments.items():
+        if known[8] != 1:
+            several.add(mid)
+            continue
+        stored = known[4] is not None  # decided before: the update left it as it was
+        values = known[4:8] if stored else updates[(mid, known[1])][2:]
+        end = rows.receipt_finish(mid, [dict(zip(_SEGMENT[2:], values, strict=True))])
+        if end is not None:
+            ends.append(end)
+    if several:
+        ends += _decided(conn, several)
+    return sorted(ends, key=lambda e: e.message_id)
+
+
+def _states_of(segments: dict[int, list[Any]]) -> dict[int, tuple[MessageState, int, int]]:
+    return {mid: (MessageState(k[9]), k[10], k[11]) for mid, k in segments.items()}
 
 
 _SEGMENT = ("message_id", "seq", "outcome", "stat", "error_code", "done_at")

@@ -133,3 +133,24 @@ async def test_claims_and_push_flushes_are_one_round_trip(
     finally:
         await one.close()
         await store.open()  # the fixture closes it
+
+
+async def test_batched_admits_give_each_caller_its_own_rows_in_arrival_order(
+    pg: tuple[PostgresStore, asyncpg.Connection],
+) -> None:
+    """The batch draws ids inside its one statement: every id a caller gets names that
+    caller's message, and ids follow the order the requests came in."""
+    store, con = pg
+    account = await store.create_account(new_account(balance=1000))
+    sizes = [1, 3, 1, 2, 5, 1] * 4
+    requests = [
+        [new_message(account.id, recipient=f"86138{i:04d}{j:04d}") for j in range(n)]
+        for i, n in enumerate(sizes)
+    ]
+    results = await asyncio.gather(*(store.admit(account.id, r) for r in requests))
+    assert store._admits.batches < len(requests)  # they shared transactions
+    flat = [i for ids in results for i in ids]
+    assert flat == sorted(flat) and len(set(flat)) == len(flat)
+    found = dict(await con.fetch("SELECT id, recipient FROM messages"))
+    for messages, ids in zip(requests, results, strict=True):
+        assert [found[i] for i in ids] == [m.recipient for m in messages]

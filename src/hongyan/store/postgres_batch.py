@@ -10,9 +10,9 @@ of them (up to ``max_batch``). One transaction locks the accounts involved (in i
 any admit does; ``FOR NO KEY UPDATE``, so the foreign-key checks of receipts and pushes
 writing reports and outbox rows of the same account do not wait for the batch's commit),
 charges each request in arrival order against the balance the ones before it left —
-refusing with ``InsufficientBalance`` exactly as one by one would — draws all ids from the
-sequence at once, and writes the new balances, one ledger row per request and every message
-in one statement (``unnest``). Every caller is answered only after the commit. If the
+refusing with ``InsufficientBalance`` exactly as one by one would — and in one statement
+draws the ids from the sequence, writes the new balances, one ledger row per request and
+every message (``unnest``). Every caller is answered only after the commit. If the
 transaction fails for any other reason, each request is retried alone in its own
 transaction, so one bad request never fails the others.
 """
@@ -143,17 +143,25 @@ async def admit_many(con: Connection, batch: Sequence[_Request]) -> list[list[in
     return outcomes
 
 
-# The messages, the new balances and their ledger rows: one statement.
+# Ids drawn, messages inserted, the new balances and their ledger rows: one statement. The
+# n-th message (in request order) gets the id drawn n-th, which the statement returns.
 _INSERT = (
-    "WITH charged AS (UPDATE accounts a SET balance = u.balance"
-    "  FROM unnest($14::bigint[], $15::bigint[]) AS u(id, balance) WHERE a.id = u.id),"
+    "WITH ids AS MATERIALIZED (SELECT n, nextval('message_id_seq') AS id"
+    "  FROM generate_series(1, cardinality($1::bigint[])) AS n),"
+    " charged AS (UPDATE accounts a SET balance = u.balance"
+    "  FROM unnest($13::bigint[], $14::bigint[]) AS u(id, balance) WHERE a.id = u.id),"
     " booked AS (INSERT INTO ledger (account_id, delta, balance_after, note)"
-    "  SELECT * FROM unnest($16::bigint[], $17::bigint[], $18::bigint[], $19::text[]))"
-    " INSERT INTO messages (id, account_id, recipient, recipient_input, source_addr, text,"
-    " segments, price, due_at, expires_at, created_at, client_ref, dialect, state)"
-    " SELECT u.*, $20 FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[],"
-    " $5::text[], $6::text[], $7::int[], $8::int[], $9::timestamptz[], $10::timestamptz[],"
-    " $11::timestamptz[], $12::text[], $13::text[]) AS u"
+    "  SELECT * FROM unnest($15::bigint[], $16::bigint[], $17::bigint[], $18::text[])),"
+    " inserted AS (INSERT INTO messages (id, account_id, recipient, recipient_input,"
+    "  source_addr, text, segments, price, due_at, expires_at, created_at, client_ref, dialect,"
+    "  state) SELECT ids.id, u.account_id, u.recipient, u.recipient_input, u.source_addr,"
+    "  u.text, u.segments, u.price, u.due_at, u.expires_at, u.created_at, u.client_ref,"
+    "  u.dialect, $19 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],"
+    "  $6::int[], $7::int[], $8::timestamptz[], $9::timestamptz[], $10::timestamptz[],"
+    "  $11::text[], $12::text[]) WITH ORDINALITY AS u(account_id, recipient, recipient_input,"
+    "  source_addr, text, segments, price, due_at, expires_at, created_at, client_ref, dialect,"
+    "  n) JOIN ids ON ids.n = u.n)"
+    " SELECT id FROM ids ORDER BY n"
 )
 
 
@@ -163,23 +171,13 @@ async def _insert(
     balances: dict[int, int],
     ledger: Sequence[tuple[int, int, int, str]],
 ) -> dict[int, list[int]]:
-    count = sum(len(r.messages) for r in taken)
-    drawn = await con.fetch(
-        "SELECT nextval('message_id_seq') AS id FROM generate_series(1, $1)", count
-    )
-    ids = sorted(r["id"] for r in drawn)
-    ids_of: dict[int, list[int]] = {}
-    columns: list[list[Any]] = [[] for _ in range(13)]
-    at = 0
+    columns: list[list[Any]] = [[] for _ in range(12)]
     for request in taken:
-        mine = ids[at : at + len(request.messages)]
-        at += len(request.messages)
-        ids_of[id(request)] = mine
-        for message_id, m in zip(mine, request.messages, strict=True):
-            for column, value in zip(columns, _row(message_id, request, m), strict=True):
+        for m in request.messages:
+            for column, value in zip(columns, _row(request, m), strict=True):
                 column.append(value)
     charged = sorted({r.account_id for r in taken})
-    await con.execute(
+    drawn = await con.fetch(
         _INSERT,
         *columns,
         charged,
@@ -187,12 +185,18 @@ async def _insert(
         *([row[i] for row in ledger] for i in range(4)),
         INITIAL.value,
     )
+    ids = [r["id"] for r in drawn]
+    ids_of: dict[int, list[int]] = {}
+    at = 0
+    for request in taken:
+        ids_of[id(request)] = ids[at : at + len(request.messages)]
+        at += len(request.messages)
     return ids_of
 
 
-def _row(message_id: int, request: _Request, m: NewMessage) -> tuple[Any, ...]:
+def _row(request: _Request, m: NewMessage) -> tuple[Any, ...]:
     return (
-        *(message_id, request.account_id, m.recipient, m.recipient_input, m.source_addr),
+        *(request.account_id, m.recipient, m.recipient_input, m.source_addr),
         *(m.text, m.segments, m.price, m.due_at, m.expires_at, request.now, m.client_ref),
         m.dialect,
     )

@@ -88,6 +88,27 @@ async def test_submit_returns_carrier_id_and_receipt_follows(
     await smsc.wait_until(lambda: smsc.stats.deliver_sm_acknowledged == 1)
 
 
+async def test_simulator_receipts_wait_for_the_delay_and_keep_submit_order(sink: Sink) -> None:
+    """The simulator's receipts share one timer: each still waits ``dlr_delay`` after its
+    submit, and they come in the order the messages were taken."""
+    async with SmscSimulator(port=0, dlr_delay=0.2) as smsc:
+        esme = connector_for(smsc, sink)
+        await esme.start()
+        loop = asyncio.get_running_loop()
+        taken: list[tuple[str, float]] = []
+        for i in range(3):
+            result = await esme.submit(msg(to=f"44770090010{i}"))
+            taken.append((result.carrier_ids[0], loop.time()))
+            await asyncio.sleep(0.05)  # submits spread over the delay
+        arrived: list[float] = []
+        while len(arrived) < 3:
+            await sink.wait_for(len(arrived) + 1)
+            arrived.append(loop.time())
+        assert [e.carrier_id for e in sink.events] == [cid for cid, _ in taken]
+        assert all(got - sent >= 0.2 for got, (_, sent) in zip(arrived, taken, strict=True))
+        await esme.stop()
+
+
 @pytest.mark.parametrize("text", ["€" * 100, "中文" * 50 + "😀", "plain " * 60])
 async def test_long_text_sent_as_billed_segments(
     smsc: SmscSimulator, esme: SmppConnector, text: str

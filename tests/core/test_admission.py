@@ -123,3 +123,19 @@ def test_explicit_sender_wins() -> None:
 )
 def test_first_banned_word(text: str, words: list[str], found: str | None) -> None:
     assert first_banned_word(text, words) == found
+
+
+@pytest.mark.parametrize(
+    ("own", "default", "lasts"),
+    [
+        (None, None, timedelta(hours=48)),
+        (None, timedelta(hours=2), timedelta(hours=2)),
+        (timedelta(hours=5), timedelta(hours=2), timedelta(hours=5)),
+        (timedelta(0), timedelta(hours=2), timedelta(hours=48)),  # zero is "not set", as always
+    ],
+)
+def test_a_request_s_own_validity_wins_over_the_platform_s(
+    own: timedelta | None, default: timedelta | None, lasts: timedelta
+) -> None:
+    result = admit(ACCOUNT, cn("13910060001", validity=own), now=NOW, validity=default)
+    assert result.messages[0].expires_at == NOW + lasts

@@ -133,8 +133,10 @@ def admit(
     banned_words: Collection[str] = (),
     is_blacklisted: Callable[[str], bool] = lambda number: False,
     normalized: Sequence[str | None] | None = None,
+    validity: timedelta | None = None,
 ) -> Admission:
-    """Decide every recipient of ``request``. ``normalized`` may pass ``normalize_all``'s result."""
+    """Decide every recipient of ``request``. ``normalized`` may pass ``normalize_all``'s result;
+    ``validity`` stands in for ``request.validity`` when that is ``None``."""
     if not account.active:
         return refuse(request, Refusal.ACCOUNT_STOPPED)
     if not request.recipients:
@@ -150,7 +152,9 @@ def admit(
 
     parts = segments.count_segments(request.text)
     due = max(request.send_at or now, now)
-    expires = due + (request.validity or DEFAULT_VALIDITY)
+    if request.validity is not None:
+        validity = request.validity
+    expires = due + (validity or DEFAULT_VALIDITY)
     targets = normalized if normalized is not None else normalize_all(request)
     decisions: list[RecipientDecision] = []
     messages: list[NewMessage] = []

@@ -13,6 +13,7 @@ import phonenumbers
 
 _SEPARATORS = re.compile(r"[\s\-().]")
 _CN_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_E164 = re.compile(r"\+\d{6,15}")
 
 
 # The fast path for the commonest number, a Chinese mobile: a full phonenumbers parse costs
@@ -41,7 +42,7 @@ def _clean(raw: str) -> str:
 
 
 def _valid_e164(candidate: str) -> str | None:
-    if not re.fullmatch(r"\+\d{6,15}", candidate):
+    if not _E164.fullmatch(candidate):
         return None
     if _cn_mobile(candidate):
         return candidate[1:]

@@ -40,7 +40,8 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 def client_address(request: Request, trusted_proxies: tuple[str, ...]) -> str | None:
     """The peer's address, or the last untrusted hop of X-Forwarded-For behind trusted proxies."""
-    peer = request.client.host if request.client else None
+    client = request.scope.get("client")  # (host, port), as ``request.client`` reads it
+    peer: str | None = client[0] if client else None
     if not trusted_proxies or peer is None or not _in(peer, trusted_proxies):
         return peer
     hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from hongyan.core.accounts import Account
@@ -118,8 +118,6 @@ class Sender:
             # admit() refuses this too, but only after normalizing and looking up every number:
             # seconds of CPU for 100,000 of them. Refuse before any per-number work.
             return SendOutcome(refuse(request, Refusal.TOO_MANY_RECIPIENTS), ())
-        if request.validity is None and self._validity is not None:
-            request = replace(request, validity=self._validity)
         normalized = normalize_all(request)
         numbers = [n for n in normalized if n is not None]
         blocked = await self._store.blacklisted(account.id, numbers) if numbers else set()
@@ -130,6 +128,7 @@ class Sender:
             banned_words=await self._banned.get(),
             is_blacklisted=blocked.__contains__,
             normalized=normalized,
+            validity=self._validity,  # the platform's, unless the request has its own
         )
         if admission.refusal is not None or not admission.messages:
             return SendOutcome(admission, ())

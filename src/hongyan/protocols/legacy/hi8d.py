@@ -179,7 +179,7 @@ def format_refused(refusal: Refusal, failed: Sequence[str] = ()) -> bytes:
 # Answers are sent once per request: their fixed parts are encoded once, here, by ``_dump``
 # itself, and only the variable strings per answer, by the encoder ``json.dumps`` uses for
 # every string (py-spy: building a dict and running ``json.dumps`` on it was ~4% of the API
-# process). tests/legacy/test_hi8d_answers.py checks the bytes equal ``_dump``'s.
+# process). tests/legacy/test_fast_paths.py checks the bytes against a json.dumps reference.
 _string_ascii = json.encoder.encode_basestring_ascii
 
 

@@ -98,20 +98,17 @@ async def unread_reports(con: Connection, account_id: int, limit: int) -> list[S
 
 
 # Lease the due rows and read what their pushes need, in one statement: ``taken`` gives the
-# leased rows as updated, joined as rows.PUSH_SELECT joins them.
+# leased rows as updated, joined as ``rows.PUSH_JOINS`` says.
 _CLAIM_PUSHES = (
     "WITH due AS (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1"
     "  AND (lease_until IS NULL OR lease_until <= $1)"
     "  ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED),"
     " taken AS (UPDATE outbox o SET lease_until = $3 FROM due WHERE o.id = due.id RETURNING o.*)"
-    " SELECT o.id, o.kind, o.account_id, o.ref_id, o.attempts, o.created_at, o.next_attempt_at,"
-    "  CASE o.kind WHEN 'report' THEN a.report_url ELSE a.inbound_url END AS url,"
-    "  a.push_secret_version, m.recipient, m.state, m.stat, m.error_code, m.done_at,"
-    "  m.client_ref, i.source, i.destination, i.text"
-    " FROM taken o JOIN accounts a ON a.id = o.account_id"
-    " LEFT JOIN messages m ON o.kind = 'report' AND m.id = o.ref_id"
-    " LEFT JOIN inbound i ON o.kind = 'inbound' AND i.id = o.ref_id"
-    " ORDER BY o.next_attempt_at, o.id"
+    " SELECT "
+    + ", ".join(f"{expr} AS {name}" for name, expr in rows.PUSH_COLUMNS)
+    + " FROM taken o"
+    + rows.PUSH_JOINS
+    + " ORDER BY o.next_attempt_at, o.id"
 )
 
 

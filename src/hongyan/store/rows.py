@@ -288,18 +288,24 @@ def pick_segment(
     return None
 
 
-# An outbox row with what its push body needs; url is the account's current one.
-PUSH_SELECT = """
-SELECT o.id, o.kind, o.account_id, o.ref_id, o.attempts, o.created_at, o.next_attempt_at,
-       CASE o.kind WHEN 'report' THEN a.report_url ELSE a.inbound_url END AS url,
-       a.push_secret_version,
-       m.recipient, m.state, m.stat, m.error_code, m.done_at, m.client_ref,
-       i.source, i.destination, i.text
-FROM outbox o
-JOIN accounts a ON a.id = o.account_id
-LEFT JOIN messages m ON o.kind = 'report' AND m.id = o.ref_id
-LEFT JOIN inbound i ON o.kind = 'inbound' AND i.id = o.ref_id
-"""
+# What a push needs, read from an outbox row ``o`` joined (``PUSH_JOINS``) with its account
+# ``a`` and the message ``m`` or inbound message ``i`` it is about: (name, expression) pairs,
+# as ``push_job`` reads them; url is the account's current one. Each store's claim selects them.
+PUSH_COLUMNS: tuple[tuple[str, str], ...] = (
+    *(("id", "o.id"), ("kind", "o.kind"), ("account_id", "o.account_id")),
+    *(("ref_id", "o.ref_id"), ("attempts", "o.attempts"), ("created_at", "o.created_at")),
+    ("next_attempt_at", "o.next_attempt_at"),
+    ("url", "CASE o.kind WHEN 'report' THEN a.report_url ELSE a.inbound_url END"),
+    ("push_secret_version", "a.push_secret_version"),
+    *(("recipient", "m.recipient"), ("state", "m.state"), ("stat", "m.stat")),
+    *(("error_code", "m.error_code"), ("done_at", "m.done_at"), ("client_ref", "m.client_ref")),
+    *(("source", "i.source"), ("destination", "i.destination"), ("text", "i.text")),
+)
+PUSH_JOINS = (
+    " JOIN accounts a ON a.id = o.account_id"
+    " LEFT JOIN messages m ON o.kind = 'report' AND m.id = o.ref_id"
+    " LEFT JOIN inbound i ON o.kind = 'inbound' AND i.id = o.ref_id"
+)
 
 
 def message_filter(query: MessageQuery, *, iso: bool = True) -> tuple[str, list[Any]]:

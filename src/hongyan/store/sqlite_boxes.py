@@ -87,24 +87,14 @@ def unread_reports(conn: sqlite3.Connection, account_id: int, limit: int) -> lis
     return [rows.status_report(r) for r in found]
 
 
-# rows.PUSH_SELECT's columns, as one JSON array per row (``push_jobs`` reads them)
-_PUSH_COLUMNS = (
-    *("id", "kind", "account_id", "ref_id", "attempts", "created_at", "next_attempt_at", "url"),
-    *("push_secret_version", "recipient", "state", "stat", "error_code", "done_at"),
-    *("client_ref", "source", "destination", "text"),
-)
+# The leased rows with what their pushes need (``rows.PUSH_COLUMNS``), as one JSON text
+_PUSH_NAMES = tuple(name for name, _ in rows.PUSH_COLUMNS)
 _PUSH_ROWS = (
-    "SELECT json_group_array(json_array(o.id, o.kind, o.account_id, o.ref_id, o.attempts,"
-    " o.created_at, o.next_attempt_at,"
-    " CASE o.kind WHEN 'report' THEN a.report_url ELSE a.inbound_url END,"
-    " a.push_secret_version, m.recipient, m.state, m.stat, m.error_code, m.done_at,"
-    " m.client_ref, i.source, i.destination, i.text))"
-    " FROM (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?1"
+    "SELECT json_group_array(json_array("
+    + ", ".join(expr for _, expr in rows.PUSH_COLUMNS)
+    + ")) FROM (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?1"
     "  AND (lease_until IS NULL OR lease_until <= ?1) ORDER BY next_attempt_at, id LIMIT ?2) t"
-    " JOIN outbox o ON o.id = t.id"
-    " JOIN accounts a ON a.id = o.account_id"
-    " LEFT JOIN messages m ON o.kind = 'report' AND m.id = o.ref_id"
-    " LEFT JOIN inbound i ON o.kind = 'inbound' AND i.id = o.ref_id"
+    " JOIN outbox o ON o.id = t.id" + rows.PUSH_JOINS
 )
 
 
@@ -131,7 +121,7 @@ def claim_pushes(conn: sqlite3.Connection, now: str, limit: int, until: str) -> 
 def push_jobs(found: list[list[Any]]) -> list[PushJob]:
     """Claimed pushes in (next attempt, id) order (after the commit: no lock held)."""
     found.sort(key=lambda r: (r[6], r[0]))
-    return [rows.push_job(dict(zip(_PUSH_COLUMNS, r, strict=True))) for r in found]
+    return [rows.push_job(dict(zip(_PUSH_NAMES, r, strict=True))) for r in found]
 
 
 def finish_pushes(

@@ -293,11 +293,7 @@ def finish(
         " done_at = v.column5, claim_until = NULL, claim_owner = NULL"
         " FROM (VALUES {values}) AS v WHERE messages.id = v.column1",
         5,
-        [
-            v
-            for e in done
-            for v in (e.message_id, e.state.value, e.stat, e.error_code, iso(e.done_at))
-        ],
+        [v for e in done for v in _final_row(e)],
     )
     ids = ids_param(e.message_id for e in done)
     conn.execute(

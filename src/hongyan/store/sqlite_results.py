@@ -76,9 +76,18 @@ def plan_submits(
             )
             for f in finals
         ],
-        successes_params=[v for s in sent for v in s],
-        segments_params=[v for g in segments for v in (*g, iso(now))],
+        successes_params=_flat(sent),
+        segments_params=_segment_params(segments, iso(now)),
     )
+
+
+def _flat(tuples: Sequence[tuple[object, ...]]) -> list[object]:
+    return [v for t in tuples for v in t]
+
+
+def _segment_params(segments: Sequence[tuple[int, int, str, str]], stamp: str) -> list[object]:
+    """Segments as the insert binds them: each with its submit time."""
+    return [v for g in segments for v in (*g, stamp)]
 
 
 def record_submits(conn: sqlite3.Connection, plan: SubmitPlan) -> list[int]:
@@ -94,8 +103,8 @@ def record_submits(conn: sqlite3.Connection, plan: SubmitPlan) -> list[int]:
     if ok:
         if len(ok) < len(plan.successes):  # rare: the plan's parameters are for everyone
             segments = [g for g in segments if g[0] in ok]
-            sent = [v for s in plan.successes if s[0] in ok for v in s]
-            parts = [v for g in segments for v in (*g, iso(plan.now))]
+            sent = _flat([s for s in plan.successes if s[0] in ok])
+            parts = _segment_params(segments, iso(plan.now))
         by_values(
             conn,
             "UPDATE messages SET state = 'submitted', channel = v.column2, claim_until = NULL,"
@@ -117,7 +126,7 @@ def record_submits(conn: sqlite3.Connection, plan: SubmitPlan) -> list[int]:
             " last_error = v.column3, claim_until = NULL, claim_owner = NULL"
             " FROM (VALUES {values}) AS v WHERE messages.id = v.column1",
             3,
-            [v for r in again for v in r],
+            _flat(again),
         )
     finished = set(finish(conn, plan.finals, plan.now))
     if ok:
@@ -192,14 +201,14 @@ def record_receipts(conn: sqlite3.Connection, plan: ReceiptPlan) -> ReceiptResul
         " WHERE segments.message_id = v.column1 AND segments.seq = v.column2"
         " AND segments.outcome IS NULL",
         6,
-        [v for u in updates.values() for v in u],
+        _flat(list(updates.values())),
     )
     by_values(
         conn,
         "INSERT INTO pending_receipts (channel, carrier_id, stat, error_code, done_at,"
         " received_at) SELECT * FROM (VALUES {values}) WHERE column1 IS NOT NULL",
         6,
-        [v for p in pending for v in p],
+        _flat(pending),
     )
     finished = finish(conn, _decide(conn, segments, updates), plan.now, _states_of(segments))
     return ReceiptResult(matched=matched, pending=len(pending), finished=tuple(finished))

@@ -185,7 +185,7 @@ def _ascii_field(name: str, value: bytes, source: Source) -> Field:
 
     Why (py-spy on the API process): a frozen dataclass's ``__init__`` sets each of its six
     attributes through ``object.__setattr__``; the fields of every request go through here.
-    tests/legacy/test_forms_fast.py checks the result equals the constructor's.
+    tests/legacy/test_fast_paths.py checks the result equals the constructor's.
     """
     made: Field = _new(Field)
     made.__dict__.update(
@@ -259,10 +259,7 @@ def _urlencoded(data: bytes, source: Source, declared: str | None) -> Iterator[F
             continue  # also every blank pair: an empty or blank name drops the pair
         if b"%" in value or b"+" in value:
             value = percent_decode(value)
-        if declared is None and name.isascii() and value.isascii():  # the usual request
-            yield _ascii_field(name.decode("ascii"), value, source)
-        else:
-            yield _field(name, value, source, declared)
+        yield _field(name, value, source, declared)
 
 
 # --- multipart/form-data ------------------------------------------------------------------

@@ -198,22 +198,21 @@ async def record_submits(
     return sorted(refused)
 
 
+# Messages whose validity ended before they were sent (unclaimed, or their claim ran out)
+_EXPIRED = (
+    "messages WHERE state IN ('queued', 'submitting') AND expires_at <= $1"
+    " AND (state = 'queued' OR claim_until <= $1)"
+)
+
+
 async def any_expired(con: Connection, now: datetime) -> bool:
     """Whether ``expire_due`` would find anything (asked outside a transaction, to skip one)."""
-    return bool(
-        await con.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM messages WHERE state IN ('queued', 'submitting')"
-            " AND expires_at <= $1 AND (state = 'queued' OR claim_until <= $1))",
-            now,
-        )
-    )
+    return bool(await con.fetchval(f"SELECT EXISTS (SELECT 1 FROM {_EXPIRED})", now))
 
 
 async def expire_due(con: Connection, now: datetime, limit: int) -> int:
     found = await con.fetch(
-        "SELECT id FROM messages WHERE state IN ('queued', 'submitting') AND expires_at <= $1"
-        " AND (state = 'queued' OR claim_until <= $1) ORDER BY expires_at LIMIT $2"
-        " FOR UPDATE SKIP LOCKED",
+        f"SELECT id FROM {_EXPIRED} ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED",
         now,
         limit,
     )

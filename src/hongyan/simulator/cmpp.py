@@ -49,6 +49,7 @@ class CmppSimulatorStats:
     deliver_acknowledged: int = 0
     deliver_refused: int = 0
     terminates: int = 0  # CMPP_TERMINATE received
+    active_tests: int = 0  # CMPP_ACTIVE_TEST received
     connections_dropped: int = 0
 
     def as_dict(self) -> dict[str, int]:

@@ -47,7 +47,9 @@ class IsmgConnection(CmppLink):
         elif type(pdu) is p.Connect:
             self._connect(pdu)
         elif type(pdu) is p.ActiveTest:
+            self.ismg.stats.active_tests += 1
             self.send(p.ActiveTestResp(sequence_id=pdu.sequence_id))
+            self.ismg.touch()
         elif type(pdu) is p.Terminate:
             self.session.received_request(CommandId.CMPP_TERMINATE)
             self.ismg.stats.terminates += 1

@@ -6,11 +6,13 @@ a UCS2 surrogate pair or GSM escape split across parts still decodes. Time is pa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hongyan.protocols.smpp.body import decode_text
 
 PartsKey = tuple[str, str, int, int]
+Decode = Callable[[bytes, int], str]  # (octets, data_coding) -> text; CMPP passes its own
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,8 +31,9 @@ class _Pending:
 
 
 class Reassembler:
-    def __init__(self, timeout: float = 300.0) -> None:
+    def __init__(self, timeout: float = 300.0, decode: Decode = decode_text) -> None:
         self.timeout = timeout
+        self._decode = decode
         self._pending: dict[PartsKey, _Pending] = {}
 
     def add(
@@ -47,7 +50,7 @@ class Reassembler:
     ) -> Assembled | None:
         """The whole message when this part completes it, else ``None``."""
         if total <= 1:
-            text = decode_text(payload, data_coding)
+            text = self._decode(payload, data_coding)
             return Assembled(source_addr, destination_addr, text, True)
         if not 1 <= seqnum <= total:
             return None
@@ -66,10 +69,9 @@ class Reassembler:
         late = [k for k, v in self._pending.items() if now - v.first_seen >= self.timeout]
         return [self._assemble(k, self._pending.pop(k), complete=False) for k in late]
 
-    @staticmethod
-    def _assemble(key: PartsKey, pending: _Pending, *, complete: bool) -> Assembled:
+    def _assemble(self, key: PartsKey, pending: _Pending, *, complete: bool) -> Assembled:
         joined = b"".join(pending.parts[i] for i in sorted(pending.parts))
-        return Assembled(key[0], key[1], decode_text(joined, pending.data_coding), complete)
+        return Assembled(key[0], key[1], self._decode(joined, pending.data_coding), complete)
 
     def __len__(self) -> int:
         return len(self._pending)

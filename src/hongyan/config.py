@@ -104,6 +104,8 @@ class ChannelSettings:
     window: int = 64
     tps: int = 0
     binds: int = 1
+    service_id: str = ""  # CMPP Service_Id (业务代码)
+    src_id: str = ""  # CMPP Src_Id when a message has no sender of its own (SP access number)
 
 
 @dataclass(frozen=True)
@@ -253,6 +255,20 @@ def _check_topology(settings: Settings) -> None:
         for key in ("window", "binds"):
             if getattr(channel, key) < 1:
                 raise ConfigError(f"channels[{i}].{key}: expected a number of at least 1")
+        if channel.protocol == "cmpp":
+            _check_cmpp(i, channel)
+
+
+_CMPP_SIZES = {"system_id": 6, "service_id": 10, "src_id": 21}  # octets on the wire
+
+
+def _check_cmpp(i: int, channel: ChannelSettings) -> None:
+    for key, size in _CMPP_SIZES.items():
+        value = getattr(channel, key)
+        if not value.isascii() or len(value) > size:
+            raise ConfigError(
+                f"channels[{i}].{key}: CMPP takes at most {size} ASCII characters, got {value!r}"
+            )
 
 
 def parse(data: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Settings:

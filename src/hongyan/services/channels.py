@@ -1,7 +1,8 @@
 """Channels: the configured carrier connections, as the dispatcher sees them.
 
-Each ``[[channels]]`` entry becomes an ``SmppChannel`` that runs one SMPP connector (one bind:
-a transceiver, or a transmitter + receiver pair) per bind *slot* this process holds. Which slots
+Each ``[[channels]]`` entry becomes a ``CarrierChannel`` that runs one connector per bind *slot*
+this process holds: an SMPP connector (one bind: a transceiver, or a transmitter + receiver
+pair) or, for ``protocol = "cmpp"``, a CMPP connector (one ISMG connection). Which slots
 it holds is decided by the bind leases (``services/leases.py``): with several dispatchers, each
 channel's ``binds`` slots are spread over them and no carrier ever sees more than ``binds``
 sessions. The channel's ``tps`` is split evenly over its slots, so the limit holds across
@@ -11,7 +12,8 @@ any bind receives go to the delivery sink as core records (the store matches a r
 message whichever process submitted it).
 
 ``protocol = "simulator"`` runs the built-in SMSC simulator in this process on the channel's
-host and port and binds to it over real SMPP, for demos and trials.
+host and port and binds to it over real SMPP, for demos and trials. Both connectors answer
+the same calls (``Connector``) and give the same results, receipts and inbound messages.
 """
 
 from __future__ import annotations
@@ -24,17 +26,18 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from hongyan.config import ChannelSettings
-from hongyan.core.errors import HongyanError
 from hongyan.core.inbound import NewInbound
 from hongyan.core.messages import ClaimedMessage
 from hongyan.core.numbers import normalize
 from hongyan.core.receipts import ReceiptRecord
+from hongyan.services.connectors.cmpp_client import CmppConnector
 from hongyan.services.connectors.smpp_client import ReceiptDone, SmppConnector
 from hongyan.services.connectors.smpp_types import (
     BindMode,
+    ConnectorStats,
     DeliverEvent,
     Inbound,
     OutboundMessage,
@@ -57,17 +60,36 @@ def default_simulator(channel: ChannelSettings) -> SmscSimulator:
     return SmscSimulator(host=channel.host, port=channel.port, dlr_delay=0.5)
 
 
+class Connector(Protocol):
+    """What a channel drives on each bind slot: ``SmppConnector`` or ``CmppConnector``."""
+
+    @property
+    def bound(self) -> bool: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def stats(self) -> ConnectorStats: ...
+
+    def submit_nowait(
+        self, message: OutboundMessage, done: Callable[[SubmitResult], None]
+    ) -> None: ...
+
+    def withdraw(self, reason: str) -> None: ...
+
+
 class _Slot:
     """One held bind slot: its connector and what it has done since this process took it."""
 
-    def __init__(self, connector: SmppConnector) -> None:
+    def __init__(self, connector: Connector) -> None:
         self.connector = connector
         self.starting: asyncio.Task[None] | None = None
         self.handed = 0  # messages handed to this bind and not answered yet
         self.last_error: str | None = None
 
 
-class SmppChannel:
+class CarrierChannel:
     def __init__(
         self,
         settings: ChannelSettings,
@@ -100,7 +122,7 @@ class SmppChannel:
         self._slots[slot] = held
         log.info("%s: bind slot %d acquired", self.name, slot, extra={"channel": self.name})
 
-    def release(self, slot: int) -> SmppConnector | None:
+    def release(self, slot: int) -> Connector | None:
         """Stop submitting on a slot at once; returns its connector for the caller to stop."""
         held = self._slots.pop(slot, None)
         if held is None:
@@ -123,8 +145,24 @@ class SmppChannel:
         if connector is not None:
             await connector.stop()
 
-    def _connector(self) -> SmppConnector:
+    def _connector(self) -> Connector:
         s = self.settings
+        if s.protocol == "cmpp":
+            return CmppConnector(
+                name=s.name,
+                host=s.host,
+                port=s.port,
+                system_id=s.system_id,
+                password=s.password,
+                service_id=s.service_id,
+                src_id=s.src_id,
+                binds=1,
+                window=s.window,
+                tps=s.tps / s.binds,
+                on_deliver=self._deliver,
+                on_receipt=self._receipt,
+                **self._options,
+            )
         return SmppConnector(
             name=s.name,
             host=s.host,
@@ -271,6 +309,9 @@ class SmppChannel:
             self._on_latency(self.name, time.monotonic() - sent)
 
 
+SmppChannel = CarrierChannel  # its name before CMPP
+
+
 class ChannelSet:
     """Every configured channel (and the simulators some run), started and stopped together."""
 
@@ -288,10 +329,7 @@ class ChannelSet:
         self._make_simulator = simulator_factory or default_simulator
         self._on_latency = on_receipt_latency
         self.simulators: dict[str, SmscSimulator] = {}
-        self.by_name: dict[str, SmppChannel] = {}
-        for channel in self._settings:
-            if channel.protocol == "cmpp":
-                raise HongyanError(f"channel {channel.name!r}: CMPP is not available yet")
+        self.by_name: dict[str, CarrierChannel] = {}
 
     async def start(self) -> None:
         """Start the simulators some channels run; binds start as the leases are acquired."""
@@ -301,7 +339,7 @@ class ChannelSet:
                 await simulator.start()
                 self.simulators[channel.name] = simulator
                 channel = replace(channel, port=simulator.port)
-            self.by_name[channel.name] = SmppChannel(
+            self.by_name[channel.name] = CarrierChannel(
                 channel, self._sink, self._connector_options, self._on_latency
             )
 

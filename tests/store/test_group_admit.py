@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -117,21 +116,13 @@ async def test_writer_many_and_its_fallback(tmp_path: Path, fail_many: bool) -> 
     writer = Writer(lambda: open_connection(path))
     writer.start()
     _Op.fail_many = fail_many
-    entered, release = threading.Event(), threading.Event()
-
-    def hold(conn: sqlite3.Connection) -> None:  # keeps the writer busy while jobs queue up
-        entered.set()
-        release.wait(5)
-
     try:
-        held = asyncio.ensure_future(writer.run(hold))
-        await asyncio.to_thread(entered.wait, 5)
         values = [1, 2, -3, 4] if fail_many else [1, 2, 3, 4]
-        tasks = [asyncio.ensure_future(writer.run(_Op(v))) for v in values]
-        await asyncio.sleep(0)  # every task has queued its job
-        release.set()
-        await held
-        results = await asyncio.gather(*tasks, return_exceptions=True)
+        # queued in one turn of the loop: one transaction, one ``many`` call for the four
+        results = await asyncio.gather(
+            *(writer.run(_Op(v)) for v in values), return_exceptions=True
+        )
+        assert writer.batches == 1
     finally:
         _Op.fail_many = False
         await writer.stop()

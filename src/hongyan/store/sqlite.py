@@ -1,4 +1,4 @@
-"""The embedded store: SQLite in WAL mode, one group-committing writer thread, one reader.
+"""The embedded store: SQLite in WAL mode, one group-committing writer, one reader thread.
 
 Writes (and reads that mark rows, like ``next_inbound``) go through ``sqlite_writer.Writer``;
 plain reads use a second connection on a thread of their own, which WAL lets run beside the

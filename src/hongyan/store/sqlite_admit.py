@@ -1,10 +1,10 @@
 """Many requests' admits as one writer operation on SQLite (see ``sqlite_writer``'s ``many``).
 
 Why: with one recipient per request, each admit was four statements and a savepoint on the
-writer thread (~166 µs of its CPU per request in the send path's profile); run together, a
+writer (~166 µs of its CPU per request in the send path's profile); run together, a
 batch of them is one balance read, one counter update and three set-based statements. Each
-admit's rows are turned into JSON when the operation is built, in the caller's thread: the
-writer only joins them, inside the transaction that holds the write lock.
+admit's rows are turned into JSON when the operation is built, before ``BEGIN``: the writer
+only joins them, inside the transaction that holds the write lock.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """SQLite verbs of the REST API: message detail, inbound listing, API keys, idempotency keys.
 
 A mixin for ``SqliteStore``: ``_read`` runs on the reader, ``_write`` on the group-committing
-writer thread, where each operation is its own savepoint — so ``admit_idempotent``'s admit and
+writer, where each operation is its own savepoint — so ``admit_idempotent``'s admit and
 its answer commit together or not at all.
 """
 

@@ -1,6 +1,6 @@
 """The SQLite boxes partners read from: inbound messages, status reports, and the push outbox.
 
-Like ``sqlite_queue``, every function runs on the writer thread inside its transaction, so
+Like ``sqlite_queue``, every function runs inside the writer's transaction, so
 "take and mark read" is atomic: no two callers are given the same row.
 """
 

@@ -1,18 +1,19 @@
 """The SQLite message queue: admission, claims, final states, expiry, cancel.
 
-Every function here runs on the writer thread inside the group-commit transaction (see
-``sqlite_writer``), so it is plain synchronous code on one connection. Batches travel as one
+Every function here runs inside the writer's group-commit transaction (see ``sqlite_writer``),
+so it is plain synchronous code on one connection. Batches travel as one
 JSON parameter read with ``json_each`` — SQLite's ``unnest`` — or, for wide rows, as one
 multi-row ``VALUES`` (``by_values``: binding is cheaper than SQLite parsing JSON columns); rows
 come back as one JSON text (``json_group_array``), not a row per step.
 
 Why set-based: the transaction holds the database's only write lock, shared by every process
-(roles run as separate processes). Each ``sqlite3_step`` releases the GIL and takes it back; on
-a busy machine taking it back waits behind the event loop thread or the OS scheduler, so a
+(roles run as separate processes). Each ``sqlite3_step`` releases the GIL and takes it back;
+when the writer ran on a thread of its own, taking it back waited behind the event loop, so a
 statement per row (``executemany``, ``RETURNING`` many rows) held the lock several times
 longer than the SQL itself took (the benchmark's dispatcher: ~10 ms per transaction of 50
-messages, ~1 ms of it SQL). Python work that needs no database (times as text, carrier-id
-readings, domain objects from rows) is done before ``BEGIN`` or after ``COMMIT``.
+messages, ~1 ms of it SQL). Fewer statements are still fewer steps and less Python per row.
+Python work that needs no database (times as text, carrier-id readings, domain objects from
+rows) is done before ``BEGIN`` or after ``COMMIT``.
 """
 
 from __future__ import annotations

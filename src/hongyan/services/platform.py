@@ -65,7 +65,7 @@ class Tuning:
 
     submit_retry: SubmitRetryPolicy | None = None  # None: first delay from dispatcher settings
     push_retry: PushRetry = next_attempt
-    connector_options: dict[str, Any] = field(default_factory=dict)  # SmppConnector keywords
+    connector_options: dict[str, Any] = field(default_factory=dict)  # both connectors' keywords
     dispatcher_poll_seconds: float = 0.25
     notifier_poll_seconds: float = 0.5
     pending_receipt_ttl: timedelta = timedelta(hours=1)  # unmatched receipts kept this long

@@ -1,1 +1,1 @@
-"""Carrier connectors: SMPP ESME client (and CMPP later) behind one submit interface."""
+"""Carrier connectors: the SMPP ESME client and the CMPP SP client behind one submit interface."""

@@ -107,10 +107,6 @@ def _resolve_all(outcomes: list[Outcome]) -> None:
         loop.call_soon_threadsafe(_settle, mine)
 
 
-def _resolve(job: _Job, result: Any, error: BaseException | None) -> None:
-    _resolve_all([(job, result, error)])
-
-
 class Writer:
     """Owns the writing connection; ``run`` queues an operation and awaits its commit.
 

@@ -6,6 +6,7 @@ import dataclasses
 import typing
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -58,6 +59,26 @@ def test_stream_decoder_reassembles_any_chunking(pdus: list[p.Pdu], chunk: int) 
         out += decoder.feed(wire[i : i + chunk])
     assert out == pdus
     assert decoder.pending == 0
+
+
+@given(st.lists(any_pdu, max_size=4), st.integers(1, 40), st.sampled_from([0, 15, 70_001]))
+def test_an_impossible_length_ends_the_stream_after_the_whole_frames(
+    pdus: list[p.Pdu], chunk: int, length: int
+) -> None:
+    """However the bytes are cut (frames buffered across reads or not), every PDU before a
+    frame with an impossible command_length comes out, then the fatal error, then nothing."""
+    wire = b"".join(encode(x) for x in pdus) + length.to_bytes(4, "big") + bytes(12) + b"junk"
+    decoder = Decoder()
+    out: list[p.Pdu | PduError] = []
+    for i in range(0, len(wire), chunk):
+        try:
+            out += decoder.feed(wire[i : i + chunk])
+        except RuntimeError:
+            break
+    assert out[:-1] == pdus
+    assert isinstance(out[-1], PduError) and out[-1].fatal
+    with pytest.raises(RuntimeError):
+        decoder.feed(b"")
 
 
 @given(st.binary(max_size=300))

@@ -20,6 +20,7 @@ from typing import Any
 
 from hongyan.protocols.cmpp import pdu as p
 from hongyan.protocols.cmpp.constants import HEADER_LENGTH, VERSION_2_0, Result
+from hongyan.protocols.framing import FrameDecoder
 
 HEADER = struct.Struct(">III")
 MAX_TOTAL_LENGTH = 8192  # a CMPP_SUBMIT to 100 handsets with 255 octets is under 3 KiB
@@ -268,51 +269,27 @@ def _text(raw: bytes) -> str:
     return (raw if nul < 0 else raw[:nul]).decode("latin-1")
 
 
-class Decoder:
+class Decoder(FrameDecoder[p.Pdu, CmppError]):
     """Bytes in, PDUs (or ``CmppError`` values) out; a partial frame waits for more bytes."""
 
     def __init__(self, version: int = VERSION_2_0, max_length: int = MAX_TOTAL_LENGTH) -> None:
         if version not in VERSIONS:
             raise ValueError(f"CMPP version 0x{version:02X} is not supported")
         self.version = version
-        self._buffer = bytearray()
-        self._max = max_length
-        self._broken = False
+        super().__init__(
+            header_length=HEADER_LENGTH,
+            max_length=max_length,
+            decode=lambda frame: decode(frame, version),
+            error_type=CmppError,
+            framing_error=_framing_error,
+        )
 
-    def feed(self, data: bytes) -> list[p.Pdu | CmppError]:
-        if self._broken:
-            raise RuntimeError("the stream is broken by a framing error")
-        buf = self._buffer
-        buf += data
-        out: list[p.Pdu | CmppError] = []
-        pos, size = 0, len(buf)
-        while size - pos >= HEADER_LENGTH:
-            length, command_id, sequence_id = HEADER.unpack_from(buf, pos)
-            if length < HEADER_LENGTH or length > self._max:
-                self._broken = True
-                out.append(
-                    CmppError(
-                        f"Total_Length {length}",
-                        command_id=command_id,
-                        sequence_id=sequence_id,
-                        fatal=True,
-                    )
-                )
-                break
-            if size - pos < length:
-                break
-            try:
-                out.append(decode(bytes(buf[pos : pos + length]), self.version))
-            except CmppError as exc:
-                out.append(exc)
-            pos += length
-        del buf[:pos]
-        return out
 
-    @property
-    def pending(self) -> int:
-        """Bytes of an incomplete frame held back."""
-        return len(self._buffer)
+def _framing_error(header: bytes, length: int) -> CmppError:
+    _, command_id, sequence_id = HEADER.unpack(header)
+    return CmppError(
+        f"Total_Length {length}", command_id=command_id, sequence_id=sequence_id, fatal=True
+    )
 
 
 def error_response(error: CmppError) -> p.Pdu | None:

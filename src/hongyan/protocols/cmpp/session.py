@@ -1,4 +1,5 @@
-"""The CMPP connection state machine as one table, with sequence ids and window accounting.
+"""The CMPP connection state machine as one table; ``protocols.session`` reads it and keeps
+the sequence ids and the window.
 
 Rules the table keeps (CMPP 2.0 sections 6 and 7):
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 from enum import Enum
 
 from hongyan.protocols.cmpp.constants import CommandId as C
+from hongyan.protocols.session import TableSession
 
 
 class SessionState(Enum):
@@ -47,62 +49,21 @@ REQUESTS: dict[tuple[SessionState, Side], frozenset[C]] = {
     (ST.CLOSED, Side.ISMG): frozenset(),
 }
 
+CONNECTED_BY = {C.CMPP_CONNECT_RESP: ST.CONNECTED}
+
 
 def other(side: Side) -> Side:
     return Side.ISMG if side is Side.SP else Side.SP
 
 
-class Session:
+class Session(TableSession[SessionState, Side, C]):
     """One side's view of a connection. Pure: the caller moves bytes and keeps time."""
 
+    REQUESTS = REQUESTS
+    OPENED_BY = CONNECTED_BY
+    ENDING = C.CMPP_TERMINATE
+    ENDING_STATE = ST.TERMINATING
+    CLOSED_STATE = ST.CLOSED
+
     def __init__(self, side: Side, *, window: int = 16) -> None:
-        self.side = side
-        self.state = SessionState.OPEN
-        self.window = window
-        self.outstanding: dict[int, C] = {}
-        self._sequence = 0
-
-    def next_sequence(self) -> int:
-        """1 … 0x7FFFFFFF, wrapping."""
-        self._sequence = self._sequence % 0x7FFFFFFF + 1
-        return self._sequence
-
-    def may_send(self, command_id: C) -> bool:
-        return command_id in REQUESTS[(self.state, self.side)]
-
-    def may_receive(self, command_id: C) -> bool:
-        """Whether the peer may send this request now."""
-        return command_id in REQUESTS[(self.state, other(self.side))]
-
-    @property
-    def window_free(self) -> int:
-        return self.window - len(self.outstanding)
-
-    def sent_request(self, command_id: C, sequence: int) -> None:
-        if not self.may_send(command_id):
-            raise ValueError(f"{command_id.name} not allowed in {self.state.value}")
-        self.outstanding[sequence] = command_id
-        if command_id == C.CMPP_TERMINATE:
-            self.state = ST.TERMINATING
-
-    def received_request(self, command_id: C) -> None:
-        if command_id == C.CMPP_TERMINATE:
-            self.state = ST.TERMINATING
-
-    def sent_response(self, command_id: C, status: int) -> None:
-        """The ISMG side is connected once it answers a CMPP_CONNECT with Status 0."""
-        if self.state is ST.OPEN and command_id == C.CMPP_CONNECT_RESP and not status:
-            self.state = ST.CONNECTED
-
-    def received_response(self, command_id: C, sequence: int, status: int = 0) -> C | None:
-        """The request this answers (``None`` if none was outstanding)."""
-        request = self.outstanding.pop(sequence, None)
-        if request is None:
-            return None
-        if self.state is ST.OPEN and command_id == C.CMPP_CONNECT_RESP and not status:
-            self.state = ST.CONNECTED
-        return request
-
-    def closed(self) -> None:
-        self.state = ST.CLOSED
-        self.outstanding.clear()
+        super().__init__(side, other(side), ST.OPEN, window=window)

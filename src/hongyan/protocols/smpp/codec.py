@@ -12,6 +12,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
+from hongyan.protocols.framing import FrameDecoder
 from hongyan.protocols.smpp import pdu as p
 from hongyan.protocols.smpp.constants import CommandId
 from hongyan.protocols.smpp.constants import CommandStatus as S
@@ -308,41 +309,17 @@ def _decode_tlvs(frame: bytes, pos: int) -> tuple[p.Tlv, ...]:
     return tuple(tlvs)
 
 
-class Decoder:
+class Decoder(FrameDecoder[p.Pdu, PduError]):
     """Bytes in, PDUs (or ``PduError`` values) out; a partial frame waits for more bytes."""
 
     def __init__(self, max_length: int = MAX_COMMAND_LENGTH) -> None:
-        self._buffer = bytearray()
-        self._max = max_length
-        self._broken = False
-
-    def feed(self, data: bytes) -> list[p.Pdu | PduError]:
-        if self._broken:
-            raise RuntimeError("the stream is broken by a framing error")
-        buf = self._buffer
-        buf += data
-        out: list[p.Pdu | PduError] = []
-        pos, size = 0, len(buf)
-        while size - pos >= 16:
-            length = int.from_bytes(buf[pos : pos + 4], "big")
-            if length < 16 or length > self._max:
-                self._broken = True
-                out.append(_framing_error(bytes(buf[pos : pos + 16]), length))
-                break
-            if size - pos < length:
-                break
-            try:
-                out.append(decode(bytes(buf[pos : pos + length])))
-            except PduError as exc:
-                out.append(exc)
-            pos += length
-        del buf[:pos]
-        return out
-
-    @property
-    def pending(self) -> int:
-        """Bytes of an incomplete frame held back."""
-        return len(self._buffer)
+        super().__init__(
+            header_length=16,
+            max_length=max_length,
+            decode=decode,
+            error_type=PduError,
+            framing_error=_framing_error,
+        )
 
 
 def _framing_error(header: bytes, length: int) -> PduError:

@@ -1,4 +1,5 @@
-"""The SMPP session state machine as one table, with sequence numbers and window accounting.
+"""The SMPP session state machine as one table; ``protocols.session`` reads it and keeps the
+sequence numbers and the window.
 
 Rules the table keeps (SMPP 3.4 section 2.3 and 2.4):
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from enum import Enum
 
+from hongyan.protocols.session import TableSession
 from hongyan.protocols.smpp.constants import CommandId as C
 from hongyan.protocols.smpp.constants import CommandStatus
 
@@ -69,61 +71,23 @@ def other(side: Side) -> Side:
     return Side.SMSC if side is Side.ESME else Side.ESME
 
 
-class Session:
+class Session(TableSession[SessionState, Side, C]):
     """One side's view of a session. Pure: the caller moves bytes and keeps time."""
 
+    REQUESTS = REQUESTS
+    OPENED_BY = BOUND_BY
+    ENDING = C.UNBIND
+    ENDING_STATE = ST.UNBOUND
+    CLOSED_STATE = ST.CLOSED
+    ANSWERS_UNASKED = C.GENERIC_NACK  # may answer a request it could not read
+
     def __init__(self, side: Side, *, window: int = 64) -> None:
-        self.side = side
-        self.state = SessionState.OPEN
-        self.window = window
-        self.outstanding: dict[int, C] = {}
-        self._sequence = 0
-
-    def next_sequence(self) -> int:
-        """1 … 0x7FFFFFFF, wrapping."""
-        self._sequence = self._sequence % 0x7FFFFFFF + 1
-        return self._sequence
-
-    def may_send(self, command_id: C) -> bool:
-        return command_id in REQUESTS[(self.state, self.side)]
+        super().__init__(side, other(side), ST.OPEN, window=window)
 
     def incoming_status(self, command_id: C) -> CommandStatus:
         """ESME_ROK when the peer may send this request now, else the status to answer."""
-        if command_id in REQUESTS[(self.state, other(self.side))]:
+        if command_id in self.REQUESTS[(self.state, self.peer)]:
             return CommandStatus.ESME_ROK
         if command_id in (C.BIND_TRANSMITTER, C.BIND_RECEIVER, C.BIND_TRANSCEIVER):
             return CommandStatus.ESME_RALYBND
         return CommandStatus.ESME_RINVBNDSTS
-
-    @property
-    def window_free(self) -> int:
-        return self.window - len(self.outstanding)
-
-    def sent_request(self, command_id: C, sequence: int) -> None:
-        if not self.may_send(command_id):
-            raise ValueError(f"{command_id.name} not allowed in {self.state.value}")
-        self.outstanding[sequence] = command_id
-        if command_id == C.UNBIND:
-            self.state = ST.UNBOUND
-
-    def received_request(self, command_id: C) -> None:
-        if command_id == C.UNBIND:
-            self.state = ST.UNBOUND
-
-    def sent_response(self, command_id: C, status: int) -> None:
-        """The SMSC side binds when it answers a bind with ESME_ROK."""
-        if status == 0 and command_id in BOUND_BY and self.state is ST.OPEN:
-            self.state = BOUND_BY[command_id]
-
-    def received_response(self, command_id: C, sequence: int, status: int) -> C | None:
-        """The request this answers (``None`` if none was outstanding)."""
-        request = self.outstanding.pop(sequence, None)
-        if request is None and command_id != C.GENERIC_NACK:
-            return None
-        if status == 0 and command_id in BOUND_BY and self.state is ST.OPEN:
-            self.state = BOUND_BY[command_id]
-        return request
-
-    def closed(self) -> None:
-        self.state = ST.CLOSED
-        self.outstanding.clear()

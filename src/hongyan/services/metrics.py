@@ -29,7 +29,6 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 
 from hongyan.services.timing import utcnow, wait_any
 from hongyan.store.base import QueueStats, Store
-from hongyan.store.sqlite import SqliteStore
 
 if TYPE_CHECKING:  # channels → dispatcher → metrics: no import at run time
     from hongyan.core.admission import RecipientDecision
@@ -143,15 +142,14 @@ def observe_commit(operations: int, seconds: float) -> None:
 
 
 def observe_lock_wait(seconds: float) -> None:
-    """The SQLite store's lock observer (``SqliteStore.on_lock_wait``)."""
+    """The store's lock observer (``Store.on_lock_wait``; only SQLite has one lock to wait for)."""
     STORE_LOCK_WAIT.observe(seconds)
 
 
 def watch_store(store: Store) -> None:
     """Observe the store's commits and, on SQLite, its waits for the write lock."""
     store.on_commit = observe_commit
-    if isinstance(store, SqliteStore):
-        store.on_lock_wait = observe_lock_wait
+    store.on_lock_wait = observe_lock_wait
 
 
 def observe_receipt_latency(channel: str, seconds: float) -> None:

@@ -445,6 +445,9 @@ class Store(Protocol):
     # metrics (issue 11): called after each commit with (operations in the transaction,
     # seconds it took); may run on a store thread.
     on_commit: Callable[[int, float], None] | None
+    # seconds each transaction waited for the write lock: SQLite's one writer across processes;
+    # PostgreSQL locks rows, not the database, and leaves this unset.
+    on_lock_wait: Callable[[float], None] | None
 
     # channels (scale-out, issue 11). Bind slot leases: ``acquire`` takes the listed slots that
     # are free, released, expired (lease_until <= now) or already ``owner``'s, in one race-free

@@ -93,12 +93,13 @@ class PostgresStore(PostgresOperators, ApiVerbs, Channels, PostgresPortalReads):
             self._pool = None
 
     async def _tx(self, operation: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
-        started = time.perf_counter()
-        async with self._pool.acquire() as con, con.transaction():
-            result = await operation(con, *args, **kwargs)
-        if self.on_commit is not None:  # metrics: one verb per transaction here
-            self.on_commit(1, time.perf_counter() - started)
-        return result
+        """A verb of several statements, in one transaction."""
+
+        async def in_transaction(con: Any) -> T:
+            async with con.transaction():
+                return await operation(con, *args, **kwargs)
+
+        return await self._once(in_transaction)
 
     async def _once(self, operation: Callable[..., Awaitable[T]], *args: Any) -> T:
         """A verb of one statement, which commits on its own: no BEGIN and COMMIT round trips
@@ -106,7 +107,7 @@ class PostgresStore(PostgresOperators, ApiVerbs, Channels, PostgresPortalReads):
         started = time.perf_counter()
         async with self._pool.acquire() as con:
             result = await operation(con, *args)
-        if self.on_commit is not None:
+        if self.on_commit is not None:  # metrics: one verb per transaction here
             self.on_commit(1, time.perf_counter() - started)
         return result
 

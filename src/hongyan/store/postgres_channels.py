@@ -34,6 +34,7 @@ class Channels:
     _pool: Any
     _clock: Callable[[], datetime]
     on_commit: Callable[[int, float], None] | None = None  # observer: see Store.on_commit
+    on_lock_wait: Callable[[float], None] | None = None  # never called: see Store.on_lock_wait
 
     async def _fetch(self, sql: str, *args: Any) -> list[Any]:
         raise NotImplementedError

@@ -177,7 +177,7 @@ class Channels:
 
     @property
     def on_lock_wait(self) -> Callable[[float], None] | None:
-        """SQLite only: seconds each transaction waited for the write lock (see the writer)."""
+        """Seconds each transaction waited for the write lock (see the writer)."""
         return self._writer.on_lock_wait
 
     @on_lock_wait.setter

@@ -193,7 +193,7 @@ class CmppConnector:
             self._drained = loop.create_future()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self._drained), self.stop_timeout)
-        await asyncio.gather(*(link.terminate(self.stop_timeout) for link in list(self._links)))
+        await asyncio.gather(*(link.leave(self.stop_timeout) for link in list(self._links)))
         self._fail_queued("connector stopped")
         if self._deliveries:
             await asyncio.wait(self._deliveries, timeout=self.stop_timeout)

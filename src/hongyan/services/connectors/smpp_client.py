@@ -205,7 +205,7 @@ class SmppConnector:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self._drained), self.stop_timeout)
         links = list(self._links)
-        await asyncio.gather(*(link.unbind(self.stop_timeout) for link in links))
+        await asyncio.gather(*(link.leave(self.stop_timeout) for link in links))
         self._fail_queued("connector stopped")
         if self._deliveries:
             await asyncio.wait(self._deliveries, timeout=self.stop_timeout)

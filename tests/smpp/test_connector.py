@@ -109,6 +109,29 @@ async def test_simulator_receipts_wait_for_the_delay_and_keep_submit_order(sink:
         await esme.stop()
 
 
+async def test_receipts_resumed_with_no_receiver_stay_held_until_one_binds(
+    smsc: SmscSimulator, sink: Sink
+) -> None:
+    """Resuming receipts while nobody can receive them keeps them held (it once looped
+    forever, holding each again), and the next bind gets them."""
+    smsc.pause_receipts()
+    esme = connector_for(smsc, sink)
+    await esme.start()
+    result = await esme.submit(msg())
+    await smsc.wait_until(lambda: smsc.held == 1)
+    await esme.stop()
+    await smsc.wait_until(lambda: smsc.stats.binds_active == 0)
+    smsc.pause_receipts(False)
+    assert smsc.held == 1 and not sink.events
+    esme = connector_for(smsc, sink)
+    await esme.start()
+    [receipt] = await sink.wait_for(1)
+    assert isinstance(receipt, Receipt) and receipt.carrier_id == result.carrier_ids[0]
+    await smsc.wait_until(lambda: smsc.stats.deliver_sm_acknowledged == 1)
+    assert smsc.held == 0
+    await esme.stop()
+
+
 @pytest.mark.parametrize("text", ["€" * 100, "中文" * 50 + "😀", "plain " * 60])
 async def test_long_text_sent_as_billed_segments(
     smsc: SmscSimulator, esme: SmppConnector, text: str

@@ -10,11 +10,8 @@ Everything it does is counted in ``stats``. A CMPP_DELIVER that is not answered 
 
 from __future__ import annotations
 
-import asyncio
-import random
-from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from hongyan.core import segments
@@ -30,6 +27,7 @@ from hongyan.protocols.cmpp.constants import (
 )
 from hongyan.protocols.cmpp.content import segment_contents, split_ascii
 from hongyan.protocols.cmpp.msgid import MsgIdParts, compose
+from hongyan.simulator.carrier import CarrierSimulator, StatNames
 from hongyan.simulator.cmpp_connection import IsmgConnection
 from hongyan.simulator.smsc import OutcomeMix
 
@@ -56,12 +54,24 @@ class CmppSimulatorStats:
         return asdict(self)
 
 
-class CmppSimulator:
+class CmppSimulator(CarrierSimulator[IsmgConnection, p.Deliver]):
+    PROTOCOL = "cmpp"
+    STATS = StatNames(
+        active="connections_active",
+        peak="connections_peak",
+        rejected="connects_rejected",
+        refused_submits="flow_controlled",
+        acknowledged="deliver_acknowledged",
+        refused="deliver_refused",
+        receipts="reports_sent",
+    )
+
     def __init__(
         self,
         *,
         host: str = "127.0.0.1",
         port: int = 0,
+        control_port: int | None = None,
         credentials: Mapping[str, str] | None = None,
         report_delay: float = 0.0,
         outcomes: OutcomeMix | None = None,
@@ -72,97 +82,51 @@ class CmppSimulator:
         seed: int | None = None,
         clock: Callable[[], datetime] = datetime.now,
     ) -> None:
-        self.host, self.port = host, port
+        super().__init__(
+            host=host,
+            port=port,
+            control_port=control_port,
+            redeliver_delay=redeliver_delay,
+            seed=seed,
+        )
         self.credentials = dict(credentials) if credentials is not None else None
         self.report_delay = report_delay
         self.outcomes = outcomes or OutcomeMix()
         self.failure_stat = failure_stat  # the stat of an undeliverable report (e.g. MK:0005)
         self.max_connections = max_connections
-        self.redeliver_delay = redeliver_delay
         self.gateway_code = gateway_code
-        self.stats = CmppSimulatorStats()
-        self.connections: set[IsmgConnection] = set()
+        self.stats: CmppSimulatorStats = CmppSimulatorStats()
         self.submitted: list[p.Submit] = []  # every accepted CMPP_SUBMIT, in order
         self._clock = clock
-        self._rng = random.Random(seed)
         self._sequence = 0
-        self._flow_count = 0
-        self._flow_fraction = 0.0
-        self._fail_prefixes: dict[str, int] = {}
-        self._reports_paused = False
-        self._held: deque[tuple[str, p.Deliver]] = deque()
-        self._connected: dict[str, list[IsmgConnection]] = defaultdict(list)
-        self._server: asyncio.Server | None = None
-        self._changed = asyncio.Event()
 
-    # --- lifecycle ------------------------------------------------------------------------
+    def _new_connection(self) -> IsmgConnection:
+        return IsmgConnection(self)
 
-    async def start(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._changed = asyncio.Event()
-        self._server = await loop.create_server(
-            lambda: IsmgConnection(self), self.host, self.port, reuse_address=True
-        )
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        for conn in list(self.connections):
-            conn.abort()
-        if self._server is not None:
-            await self._server.wait_closed()
-        self._server = None
-
-    async def __aenter__(self) -> CmppSimulator:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
-    async def wait_until(self, condition: Callable[[], bool], timeout: float = 5.0) -> None:
-        """Wait (event-driven) until ``condition()`` holds; ``TimeoutError`` after ``timeout``."""
-        async with asyncio.timeout(timeout):
-            while not condition():
-                self._changed.clear()
-                await self._changed.wait()
-
-    def touch(self) -> None:
-        self._changed.set()
+    def _is_receipt(self, pdu: p.Deliver) -> bool:
+        return pdu.registered_delivery == DELIVER_STATUS_REPORT
 
     # --- controls -------------------------------------------------------------------------
 
     def flow_control(self, count: int = 0, fraction: float = 0.0) -> None:
         """Answer Result 8 to the next ``count`` submits, and to ``fraction`` after."""
-        self._flow_count, self._flow_fraction = count, fraction
+        self.refuse_submits(count, fraction)
 
     def fail_destinations(self, prefix: str, result: int = Result.OTHER_ERROR) -> None:
         self._fail_prefixes[prefix] = result
 
     def pause_reports(self, paused: bool = True) -> None:
-        self._reports_paused = paused
-        if not paused:
-            held, self._held = self._held, deque()
-            for item in held:
-                self._route(*item)
-
-    def drop_connections(self) -> int:
-        dropped = list(self.connections)
-        for conn in dropped:
-            conn.abort()
-        self.stats.connections_dropped += len(dropped)
-        self.touch()
-        return len(dropped)
+        """Hold status reports; ``False`` sends the held ones."""
+        self.pause_receipts(paused)
 
     def active_test_all(self) -> None:
         for conn in self.connections:
-            if conn.connected:
+            if conn.receiving:
                 conn.request(p.ActiveTest())
 
     def terminate_all(self) -> None:
         for conn in self.connections:
-            if conn.connected:
+            if conn.receiving:
                 conn.request(p.Terminate())
 
     def inject_mo(self, source: str, destination: str, text: str, sp: str | None = None) -> int:
@@ -173,9 +137,8 @@ class CmppSimulator:
         else:
             parts = segments.split(text, segments.Alphabet.UCS2)
             contents = segment_contents(parts, MsgFmt.UCS2, self._rng.randrange(256))
-        target = sp if sp is not None else next(iter(self._connected), "")
-        for content in contents:
-            deliver = p.Deliver(
+        delivers = [
+            p.Deliver(
                 msg_id=self._msg_id(),
                 dest_id=destination,
                 tp_udhi=content.tp_udhi,
@@ -183,10 +146,9 @@ class CmppSimulator:
                 src_terminal_id=source,
                 msg_content=content.msg_content,
             )
-            self._route(target, deliver)
-        self.stats.mo_sent += len(contents)
-        self.touch()
-        return len(contents)
+            for content in contents
+        ]
+        return self._inject(sp, delivers)
 
     # --- called by connections ------------------------------------------------------------
 
@@ -202,45 +164,20 @@ class CmppSimulator:
             authenticator_source(connect.source_addr, secret, connect.timestamp)
         ):
             status = ConnectStatus.AUTHENTICATION_ERROR
-        elif self.max_connections is not None and (
-            len(self._connected[connect.source_addr]) >= self.max_connections
-        ):
+        elif self._full(connect.source_addr, self.max_connections):
             status = ConnectStatus.OTHER_ERROR
         if status != ConnectStatus.OK:
-            self.stats.connects_rejected += 1
-            self.touch()
+            self._reject()
             return p.ConnectResp(status=status)
         digest = authenticator_ismg(status, connect.authenticator_source, secret)
         return p.ConnectResp(status=status, authenticator_ismg=digest)
 
-    def connected(self, conn: IsmgConnection) -> None:
-        self._connected[conn.source_addr].append(conn)
-        self.stats.connections_active += 1
-        self.stats.connections_peak = max(
-            self.stats.connections_peak, self.stats.connections_active
-        )
-        self.touch()
-        held = [item for item in self._held if item[0] == conn.source_addr]
-        if held and not self._reports_paused:
-            for item in held:
-                self._held.remove(item)
-                self._route(*item)
-
-    def connection_gone(self, conn: IsmgConnection) -> None:
-        self.connections.discard(conn)
-        if conn in self._connected.get(conn.source_addr, ()):
-            self._connected[conn.source_addr].remove(conn)
-            self.stats.connections_active -= 1
-        for deliver in conn.pending_deliveries.values():  # unanswered: deliver again later
-            self._held.append((conn.source_addr, deliver))
-        conn.pending_deliveries.clear()
-        self.touch()
-
     def submit(self, conn: IsmgConnection, pdu: p.Submit) -> p.SubmitResp:
         self.stats.submits += 1
-        result = self._submit_result(pdu)
-        if result:
+        refusal = self._submit_refusal(pdu.dest_terminal_ids)
+        if refusal is not None:
             self.touch()
+            result = refusal or Result.FLOW_CONTROL
             return p.SubmitResp(sequence_id=pdu.sequence_id, result=result)
         self.stats.submits_ok += 1
         self.submitted.append(pdu)
@@ -249,22 +186,9 @@ class CmppSimulator:
         msg_id = self._msg_id()
         if pdu.registered_delivery:
             for destination in pdu.dest_terminal_ids:
-                self._schedule_report(conn.source_addr, msg_id, destination, pdu)
+                self._schedule_report(conn.peer, msg_id, destination, pdu)
         self.touch()
         return p.SubmitResp(sequence_id=pdu.sequence_id, msg_id=msg_id)
-
-    def _submit_result(self, pdu: p.Submit) -> int:
-        if self._flow_count > 0 or (
-            self._flow_fraction and self._rng.random() < self._flow_fraction
-        ):
-            self._flow_count = max(0, self._flow_count - 1)
-            self.stats.flow_controlled += 1
-            return Result.FLOW_CONTROL
-        for prefix, result in self._fail_prefixes.items():
-            if any(d.startswith(prefix) for d in pdu.dest_terminal_ids):
-                self.stats.failed += 1
-                return result
-        return Result.OK
 
     def _msg_id(self) -> int:
         now = self._clock()
@@ -274,16 +198,7 @@ class CmppSimulator:
         )
         return compose(parts)
 
-    def deliver_answered(self, conn: IsmgConnection, deliver: p.Deliver, result: int) -> None:
-        if result == Result.OK:
-            self.stats.deliver_acknowledged += 1
-        else:
-            self.stats.deliver_refused += 1
-            loop = asyncio.get_running_loop()
-            loop.call_later(self.redeliver_delay, self._route, conn.source_addr, deliver)
-        self.touch()
-
-    # --- reports and routing --------------------------------------------------------------
+    # --- reports --------------------------------------------------------------------------
 
     def _schedule_report(
         self, source_addr: str, msg_id: int, destination: str, pdu: p.Submit
@@ -301,25 +216,4 @@ class CmppSimulator:
             registered_delivery=DELIVER_STATUS_REPORT,
             msg_content=encode_status_report(report),
         )
-        loop = asyncio.get_running_loop()
-        loop.call_later(self.report_delay, self._send_report, source_addr, deliver)
-
-    def _send_report(self, source_addr: str, deliver: p.Deliver) -> None:
-        if self._route(source_addr, deliver):
-            self.stats.reports_sent += 1
-            self.touch()
-
-    def _route(self, source_addr: str, deliver: p.Deliver) -> bool:
-        """Hand ``deliver`` to a connection of ``source_addr``; hold it when there is none."""
-        receivers = [c for c in self._connected.get(source_addr, ()) if c.connected]
-        is_report = deliver.registered_delivery == DELIVER_STATUS_REPORT
-        if (self._reports_paused and is_report) or not receivers:
-            self._held.append((source_addr, replace(deliver, sequence_id=0)))
-            return False
-        receivers[self._rng.randrange(len(receivers))].deliver(deliver)
-        return True
-
-    @property
-    def held(self) -> int:
-        """CMPP_DELIVER waiting for a connection (or for reports to be resumed)."""
-        return len(self._held)
+        self._receipt_after(self.report_delay, source_addr, deliver)

@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from hongyan.protocols.cmpp import pdu as p
-from hongyan.protocols.cmpp.constants import CommandId, ConnectStatus
+from hongyan.protocols.cmpp.constants import CommandId, ConnectStatus, Result
 from hongyan.protocols.cmpp.session import Session, SessionState, Side
 from hongyan.services.connectors.cmpp_link import CmppLink
 
@@ -19,12 +19,16 @@ class IsmgConnection(CmppLink):
         super().__init__()
         self.ismg = ismg
         self.session = Session(Side.ISMG, window=1_000_000)
-        self.source_addr = ""
+        self.peer = ""  # the SP's Source_Addr it connected as
         self.pending_deliveries: dict[int, p.Deliver] = {}
         self.active_tests_answered = 0
 
     @property
-    def connected(self) -> bool:
+    def source_addr(self) -> str:
+        return self.peer
+
+    @property
+    def receiving(self) -> bool:
         return self.session.state is SessionState.CONNECTED and self.is_open
 
     def link_made(self) -> None:
@@ -61,8 +65,8 @@ class IsmgConnection(CmppLink):
         self.send(replace(resp, sequence_id=pdu.sequence_id))
         self.session.sent_response(CommandId.CMPP_CONNECT_RESP, resp.status)
         if resp.status == ConnectStatus.OK:
-            self.source_addr = pdu.source_addr
-            self.ismg.connected(self)
+            self.peer = pdu.source_addr
+            self.ismg.linked(self)
         else:
             self.close()
 
@@ -71,7 +75,7 @@ class IsmgConnection(CmppLink):
         if type(pdu) is p.DeliverResp:
             delivered = self.pending_deliveries.pop(pdu.sequence_id, None)
             if delivered is not None:
-                self.ismg.deliver_answered(self, delivered, pdu.result)
+                self.ismg.deliver_answered(self, delivered, pdu.result == Result.OK)
         elif type(pdu) is p.ActiveTestResp:
             self.active_tests_answered += 1
         elif type(pdu) is p.TerminateResp:

@@ -27,11 +27,15 @@ class SmscConnection(PduLink):
         super().__init__()
         self.smsc = smsc
         self.session = Session(Side.SMSC, window=1_000_000)
-        self.system_id = ""
+        self.peer = ""  # the system_id it bound as
         self.pending_deliveries: dict[int, p.DeliverSm] = {}
 
     @property
-    def can_receive(self) -> bool:
+    def system_id(self) -> str:
+        return self.peer
+
+    @property
+    def receiving(self) -> bool:
         return self.session.state in _RECEIVING and self.is_open
 
     def link_made(self) -> None:
@@ -81,15 +85,15 @@ class SmscConnection(PduLink):
         )
         self.session.sent_response(resp_cls.command_id, status)
         if status == S.ESME_ROK:
-            self.system_id = pdu.system_id
-            self.smsc.bound(self)
+            self.peer = pdu.system_id
+            self.smsc.linked(self)
 
     def _response(self, pdu: p.Pdu) -> None:
         self.session.received_response(pdu.command_id, pdu.sequence_number, pdu.command_status)
         if type(pdu) is p.DeliverSmResp:
             delivered = self.pending_deliveries.pop(pdu.sequence_number, None)
             if delivered is not None:
-                self.smsc.deliver_answered(self, delivered, pdu.command_status)
+                self.smsc.deliver_answered(self, delivered, pdu.command_status == S.ESME_ROK)
         self.smsc.touch()
 
     def deliver(self, pdu: p.DeliverSm) -> None:

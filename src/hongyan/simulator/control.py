@@ -1,51 +1,63 @@
-"""The simulator's control endpoint: a tiny HTTP/1.1 server on its own port (see
+"""The simulators' control endpoint: a tiny HTTP/1.1 server on its own port (see
 docs/reference/simulator.md). Query string or form body, JSON answers, one request per
-connection."""
+connection. The SMSC (SMPP) and ISMG (CMPP) simulators answer the same paths; codes and
+names follow each protocol."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from hongyan.protocols.cmpp.constants import Result
 from hongyan.protocols.smpp.constants import CommandStatus
+from hongyan.simulator.carrier import CarrierSimulator
+from hongyan.simulator.cmpp import CmppSimulator
+from hongyan.simulator.smsc import SmscSimulator
 
-if TYPE_CHECKING:
-    from hongyan.simulator.smsc import SmscSimulator
-
+Simulator = SmscSimulator | CmppSimulator
 Params = dict[str, str]
 
 
-def _mo(sim: SmscSimulator, q: Params) -> dict[str, Any]:
-    count = sim.inject_mo(q["from"], q["to"], q.get("text", ""), q.get("system_id"))
-    return {"deliver_sm": count}
+def _mo(sim: Simulator, q: Params) -> dict[str, Any]:
+    peer = q.get("system_id", q.get("sp"))
+    count = sim.inject_mo(q["from"], q["to"], q.get("text", ""), peer)
+    return {"deliver_sm" if isinstance(sim, SmscSimulator) else "deliver": count}
 
 
-def _throttle(sim: SmscSimulator, q: Params) -> dict[str, Any]:
-    sim.throttle(int(q.get("count", "0")), float(q.get("fraction", "0")))
+def _throttle(sim: Simulator, q: Params) -> dict[str, Any]:
+    sim.refuse_submits(int(q.get("count", "0")), float(q.get("fraction", "0")))
     return {"throttle": {"count": int(q.get("count", "0")), "fraction": q.get("fraction", "0")}}
 
 
-def _fail(sim: SmscSimulator, q: Params) -> dict[str, Any]:
+def _fail(sim: Simulator, q: Params) -> dict[str, Any]:
     if "prefix" not in q:
         sim.clear_failures()
         return {"fail": None}
-    status = CommandStatus[q.get("status", "ESME_RINVDSTADR")]
-    sim.fail_destinations(q["prefix"], status)
-    return {"fail": {"prefix": q["prefix"], "status": status.name}}
+    if isinstance(sim, SmscSimulator):
+        status = CommandStatus[q.get("status", "ESME_RINVDSTADR")]
+        sim.fail_destinations(q["prefix"], status)
+        return {"fail": {"prefix": q["prefix"], "status": status.name}}
+    result = Result[q.get("result", "OTHER_ERROR")]
+    sim.fail_destinations(q["prefix"], result)
+    return {"fail": {"prefix": q["prefix"], "result": result.name}}
 
 
-def _receipts(sim: SmscSimulator, q: Params) -> dict[str, Any]:
+def _receipts(sim: Simulator, q: Params) -> dict[str, Any]:
     paused = q.get("paused", "0") in ("1", "true", "yes")
     sim.pause_receipts(paused)
     return {"receipts_paused": paused}
 
 
-ROUTES: dict[str, Callable[[SmscSimulator, Params], dict[str, Any]]] = {
+def _stats(sim: Simulator, q: Params) -> dict[str, Any]:
+    return sim.stats.as_dict() | {"held": sim.held, f"{sim.PROTOCOL}_port": sim.port}
+
+
+ROUTES: dict[str, Callable[[Simulator, Params], dict[str, Any]]] = {
     "/mo": _mo,
-    "/stats": lambda sim, q: sim.stats.as_dict() | {"held": sim.held, "smpp_port": sim.port},
+    "/stats": _stats,
     "/throttle": _throttle,
     "/fail": _fail,
     "/drop": lambda sim, q: {"dropped": sim.drop_connections()},
@@ -53,7 +65,13 @@ ROUTES: dict[str, Callable[[SmscSimulator, Params], dict[str, Any]]] = {
 }
 
 
-async def start_control(sim: SmscSimulator, host: str, port: int) -> asyncio.Server:
+async def start_control(
+    simulator: CarrierSimulator[Any, Any], host: str, port: int
+) -> asyncio.Server:
+    if not isinstance(simulator, SmscSimulator | CmppSimulator):
+        raise TypeError(f"no control endpoint for {type(simulator).__name__}")
+    sim: Simulator = simulator
+
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             status, body = await _answer(sim, reader)
@@ -72,7 +90,7 @@ async def start_control(sim: SmscSimulator, host: str, port: int) -> asyncio.Ser
     return await asyncio.start_server(handle, host, port)
 
 
-async def _answer(sim: SmscSimulator, reader: asyncio.StreamReader) -> tuple[int, Any]:
+async def _answer(sim: Simulator, reader: asyncio.StreamReader) -> tuple[int, Any]:
     request_line = (await reader.readline()).decode("latin-1").split()
     if len(request_line) < 2:
         raise ValueError("no request line")

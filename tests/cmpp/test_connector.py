@@ -4,9 +4,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Coroutine
+from functools import partial
 from typing import Any
 
 import pytest
+from tests.connector_harness import (
+    QUICK,
+    Sink,
+    check_failing_on_deliver_is_delivered_again,
+    check_inbound_reassembled,
+    check_no_carrier_fails_fast_as_temporary,
+    check_receipts_answered_when_done_is_called,
+    check_reconnect_after_the_carrier_drops_the_link,
+    check_stop_closes_every_link,
+    check_tps_paces_submits,
+    wait_bound,
+)
 
 from hongyan.core import segments
 from hongyan.protocols.cmpp import pdu as p
@@ -15,8 +28,6 @@ from hongyan.protocols.cmpp.codec import Decoder, encode
 from hongyan.protocols.cmpp.constants import MsgFmt, Result
 from hongyan.services.connectors.cmpp_client import CmppConnector
 from hongyan.services.connectors.smpp_types import (
-    DeliverEvent,
-    Inbound,
     OutboundMessage,
     Receipt,
 )
@@ -26,42 +37,11 @@ from hongyan.simulator.smsc import OutcomeMix
 from .conftest import SECRET, SP_ID
 
 
-class Sink:
-    def __init__(self) -> None:
-        self.events: list[DeliverEvent] = []
-        self.changed = asyncio.Event()
-        self.fail_next = 0
-
-    async def __call__(self, event: DeliverEvent) -> None:
-        if self.fail_next:
-            self.fail_next -= 1
-            raise RuntimeError("database unavailable")
-        self.events.append(event)
-        self.changed.set()
-
-    async def wait_for(self, count: int) -> list[DeliverEvent]:
-        async with asyncio.timeout(5):
-            while len(self.events) < count:
-                self.changed.clear()
-                await self.changed.wait()
-        return self.events
-
-
 def connector_for(port: int, sink: Sink, **options: Any) -> CmppConnector:
-    defaults: dict[str, Any] = {
-        "name": "test",
-        "host": "127.0.0.1",
-        "port": port,
-        "system_id": SP_ID,
-        "password": SECRET,
-        "service_id": "HELP",
-        "src_id": "1069001",
-        "on_deliver": sink,
-        "response_timeout": 2.0,
-        "reconnect_delay": 0.02,
-        "throttle_delay": 0.01,
-    }
-    return CmppConnector(**(defaults | options))
+    account = {"port": port, "system_id": SP_ID, "password": SECRET, "on_deliver": sink}
+    return CmppConnector(
+        **(QUICK | account | {"service_id": "HELP", "src_id": "1069001"} | options)
+    )
 
 
 @pytest.fixture
@@ -79,12 +59,6 @@ async def sp(ismg: CmppSimulator, sink: Sink) -> AsyncIterator[CmppConnector]:
 
 def msg(text: str = "hello", to: str = "13800138000", source: str = "") -> OutboundMessage:
     return OutboundMessage(source_addr=source, destination_addr=to, text=text)
-
-
-async def wait_bound(connector: CmppConnector) -> None:
-    async with asyncio.timeout(5):
-        while not connector.bound:
-            await asyncio.sleep(0.01)
 
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Coroutine[Any, Any, None]]
@@ -219,56 +193,21 @@ async def test_unencodable_or_oversized_fails_at_once_as_permanent(sp: CmppConne
 async def test_inbound_long_message_reassembled(
     ismg: CmppSimulator, sp: CmppConnector, sink: Sink
 ) -> None:
-    text = "回复内容 😀 " * 20
-    parts = ismg.inject_mo("8613800138000", "10690019", text)
-    assert parts > 1
-    [inbound] = await sink.wait_for(1)
-    assert isinstance(inbound, Inbound)
-    assert (inbound.text, inbound.source_addr, inbound.destination_addr) == (
-        text,
-        "8613800138000",
-        "10690019",
-    )
-    await ismg.wait_until(lambda: ismg.stats.deliver_acknowledged == parts)
-    assert sp.stats().inbound == 1
+    await check_inbound_reassembled(ismg, sp, sink, "8613800138000", "10690019")
 
 
 async def test_failing_on_deliver_gets_sent_again(
     ismg: CmppSimulator, sp: CmppConnector, sink: Sink
 ) -> None:
-    sink.fail_next = 1
-    ismg.inject_mo("13800138000", "10690019", "TD")
-    [inbound] = await sink.wait_for(1)
-    assert isinstance(inbound, Inbound) and inbound.text == "TD"
-    await ismg.wait_until(lambda: ismg.stats.deliver_acknowledged == 1)
-    assert ismg.stats.deliver_refused == 1
+    await check_failing_on_deliver_is_delivered_again(ismg, sink)
 
 
 async def test_receipts_handed_over_answered_when_done_is_called(
     ismg: CmppSimulator, sink: Sink
 ) -> None:
-    handed: list[tuple[Receipt, Callable[[BaseException | None], None]]] = []
-    arrived = asyncio.Event()
-
-    def on_receipt(receipt: Receipt, done: Callable[[BaseException | None], None]) -> None:
-        handed.append((receipt, done))
-        arrived.set()
-
-    connector = connector_for(ismg.port, sink, on_receipt=on_receipt)
-    await connector.start()
-    result = await connector.submit(msg())
-    await arrived.wait()
-    [(receipt, done)] = handed
-    assert receipt.carrier_id == result.carrier_ids[0]
-    assert ismg.stats.deliver_acknowledged == 0
-    arrived.clear()
-    done(RuntimeError("database unavailable"))
-    await arrived.wait()  # sent again
-    assert ismg.stats.deliver_refused == 1
-    handed[1][1](None)
-    await ismg.wait_until(lambda: ismg.stats.deliver_acknowledged == 1)
-    assert connector.stats().receipts == 1
-    await connector.stop()
+    await check_receipts_answered_when_done_is_called(
+        ismg, partial(connector_for, ismg.port, sink), msg()
+    )
 
 
 async def test_flow_control_is_retried_then_succeeds(
@@ -294,13 +233,7 @@ async def test_temporary_and_permanent_results(ismg: CmppSimulator, sp: CmppConn
 async def test_reconnect_after_the_ismg_drops_the_link(
     ismg: CmppSimulator, sp: CmppConnector
 ) -> None:
-    assert (await sp.submit(msg())).ok
-    assert ismg.drop_connections() == 1
-    await ismg.wait_until(lambda: ismg.stats.connections_active == 0)
-    await ismg.wait_until(lambda: ismg.stats.connections_active == 1)
-    await wait_bound(sp)
-    assert (await sp.submit(msg())).ok
-    assert sp.stats().reconnects == 1
+    await check_reconnect_after_the_carrier_drops_the_link(ismg, sp, msg())
 
 
 async def test_ismg_terminate_is_answered_and_the_sp_reconnects(
@@ -315,23 +248,12 @@ async def test_ismg_terminate_is_answered_and_the_sp_reconnects(
 
 
 async def test_no_connection_fails_fast_as_temporary(sink: Sink) -> None:
-    async with CmppSimulator() as sim:
-        port = sim.port
-    connector = connector_for(port, sink, response_timeout=0.2, reconnect_delay=0.05)
-    await connector.start()
-    result = await connector.submit(msg())
-    assert (result.ok, result.temporary) == (False, True)
-    await connector.stop()
+    await check_no_carrier_fails_fast_as_temporary(partial(connector_for, sink=sink), msg())
 
 
 async def test_stop_terminates_every_connection(ismg: CmppSimulator, sink: Sink) -> None:
-    connector = connector_for(ismg.port, sink, binds=2)
-    await connector.start()
-    await ismg.wait_until(lambda: ismg.stats.connections_active == 2)
-    assert connector.stats().binds_up == 2
-    await connector.stop()
-    await ismg.wait_until(lambda: ismg.stats.connections_active == 0)
-    assert ismg.stats.terminates == 2 and not connector.bound
+    await check_stop_closes_every_link(ismg, connector_for(ismg.port, sink, binds=2))
+    assert ismg.stats.terminates == 2
 
 
 async def test_keep_alive_both_ways(ismg: CmppSimulator, sink: Sink) -> None:
@@ -345,14 +267,7 @@ async def test_keep_alive_both_ways(ismg: CmppSimulator, sink: Sink) -> None:
 
 
 async def test_tps_limit_paces_submits(ismg: CmppSimulator, sink: Sink) -> None:
-    connector = connector_for(ismg.port, sink, tps=200)
-    await connector.start()
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    results = await asyncio.gather(*(connector.submit(msg()) for _ in range(60)))
-    assert all(r.ok for r in results)
-    assert loop.time() - started >= (60 - 20) / 200 * 0.9  # burst of rate/10, then 200/s
-    await connector.stop()
+    await check_tps_paces_submits(connector_for(ismg.port, sink, tps=200), msg())
 
 
 async def test_window_bounds_the_submits_in_flight(sink: Sink) -> None:

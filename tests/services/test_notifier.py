@@ -22,7 +22,7 @@ from hongyan.services.notifier import Notifier
 from hongyan.services.pushes import format_push
 from hongyan.store.base import Store
 
-from .test_push_client import answer, start_server
+from .test_push_client import HeldUntil, answer, start_server
 
 NOW = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 KEY = b"k" * 32
@@ -146,24 +146,12 @@ async def test_each_secret_version_signs_its_own_pushes(
 
 
 async def test_at_most_concurrency_posts_are_under_way(client: PushClient) -> None:
-    under_way = peak = 0
-    all_in = asyncio.Event()
-
-    async def held(head: bytes, body: bytes) -> bytes:
-        nonlocal under_way, peak
-        under_way += 1
-        peak = max(peak, under_way)
-        if under_way == 3:
-            all_in.set()
-        await all_in.wait()
-        under_way -= 1
-        return answer()
-
+    held = HeldUntil(3)
     state, server = await start_server(held)
     outbox = Outbox([report(i, state.url()) for i in range(1, 11)])
     async with server:
         await notifier(outbox, client, concurrency=3).run_once()
-    assert peak == 3
+    assert held.peak == 3
     assert sorted(outbox.delivered) == list(range(1, 11))
     assert len(state.requests) == 10
 

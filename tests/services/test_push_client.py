@@ -30,6 +30,25 @@ def answer(status: int = 200, body: bytes = b"ok", extra: str = "") -> bytes:
     return head.encode() + body
 
 
+class HeldUntil:
+    """A handler that holds each request until ``count`` are under way at once, then answers
+    them all; ``peak`` is the most it saw under way together."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.under_way = self.peak = 0
+        self.all_in = asyncio.Event()
+
+    async def __call__(self, head: bytes, body: bytes) -> bytes:
+        self.under_way += 1
+        self.peak = max(self.peak, self.under_way)
+        if self.under_way == self.count:
+            self.all_in.set()
+        await self.all_in.wait()
+        self.under_way -= 1
+        return answer()
+
+
 async def start_server(handler: Handler) -> tuple[Server, asyncio.Server]:
     state = Server(0)
 
@@ -224,26 +243,14 @@ async def test_start_post_answers_without_a_response(client: PushClient) -> None
 
 
 async def test_posts_beyond_max_connections_wait_for_a_free_one() -> None:
-    under_way = peak = 0
-    all_in = asyncio.Event()
-
-    async def held(head: bytes, body: bytes) -> bytes:
-        nonlocal under_way, peak
-        under_way += 1
-        peak = max(peak, under_way)
-        if under_way == 2:
-            all_in.set()
-        await all_in.wait()
-        under_way -= 1
-        return answer()
-
+    held = HeldUntil(2)
     state, server = await start_server(held)
     async with server, PushClient(timeout=2.0, max_connections=2, environ={}) as client:
         answers = await asyncio.gather(
             *(client.start_post(state.url(), str(i).encode(), {}) for i in range(6))
         )
     assert [answer.status for answer in answers] == [200] * 6
-    assert peak == 2 and state.connections == 2
+    assert held.peak == 2 and state.connections == 2
 
 
 async def test_each_exchange_is_cut_off_at_its_own_deadline() -> None:

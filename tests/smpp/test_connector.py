@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 import pytest
+from tests.connector_harness import (
+    QUICK,
+    Sink,
+    check_failing_on_deliver_is_delivered_again,
+    check_inbound_reassembled,
+    check_no_carrier_fails_fast_as_temporary,
+    check_receipts_answered_when_done_is_called,
+    check_reconnect_after_the_carrier_drops_the_link,
+    check_stop_closes_every_link,
+    check_tps_paces_submits,
+)
 
 from hongyan.core import segments
 from hongyan.protocols.smpp import pdu as p
@@ -15,47 +27,15 @@ from hongyan.protocols.smpp.constants import CommandStatus as S
 from hongyan.services.connectors.smpp_client import SmppConnector
 from hongyan.services.connectors.smpp_types import (
     DeliverEvent,
-    Inbound,
     OutboundMessage,
     Receipt,
 )
 from hongyan.simulator import MessageIdFormat, OutcomeMix, SmscSimulator
 
 
-class Sink:
-    def __init__(self) -> None:
-        self.events: list[DeliverEvent] = []
-        self.changed = asyncio.Event()
-        self.fail_next = 0
-
-    async def __call__(self, event: DeliverEvent) -> None:
-        if self.fail_next:
-            self.fail_next -= 1
-            raise RuntimeError("database unavailable")
-        self.events.append(event)
-        self.changed.set()
-
-    async def wait_for(self, count: int) -> list[DeliverEvent]:
-        async with asyncio.timeout(5):
-            while len(self.events) < count:
-                self.changed.clear()
-                await self.changed.wait()
-        return self.events
-
-
 def connector_for(smsc: SmscSimulator, sink: Sink, **options: Any) -> SmppConnector:
-    defaults: dict[str, Any] = {
-        "name": "test",
-        "host": "127.0.0.1",
-        "port": smsc.port,
-        "system_id": "hongyan",
-        "password": "pw",
-        "on_deliver": sink,
-        "response_timeout": 2.0,
-        "reconnect_delay": 0.02,
-        "throttle_delay": 0.01,
-    }
-    return SmppConnector(**(defaults | options))
+    account = {"port": smsc.port, "system_id": "hongyan", "password": "pw", "on_deliver": sink}
+    return SmppConnector(**(QUICK | account | options))
 
 
 @pytest.fixture
@@ -175,28 +155,13 @@ async def test_throttling_is_retried_and_succeeds(smsc: SmscSimulator, esme: Smp
 async def test_inbound_long_message_reassembled(
     smsc: SmscSimulator, esme: SmppConnector, sink: Sink
 ) -> None:
-    text = "回复内容 😀 " * 30
-    parts = smsc.inject_mo("447700900123", "10690001", text)
-    assert parts > 1
-    [inbound] = await sink.wait_for(1)
-    assert isinstance(inbound, Inbound)
-    assert (inbound.text, inbound.source_addr, inbound.destination_addr) == (
-        text,
-        "447700900123",
-        "10690001",
-    )
-    await smsc.wait_until(lambda: smsc.stats.deliver_sm_acknowledged == parts)
+    await check_inbound_reassembled(smsc, esme, sink, "447700900123", "10690001")
 
 
 async def test_failing_on_deliver_gets_redelivered(
     smsc: SmscSimulator, esme: SmppConnector, sink: Sink
 ) -> None:
-    sink.fail_next = 1
-    smsc.inject_mo("447700900123", "10690001", "TD")
-    [inbound] = await sink.wait_for(1)
-    assert isinstance(inbound, Inbound) and inbound.text == "TD"
-    await smsc.wait_until(lambda: smsc.stats.deliver_sm_acknowledged == 1)
-    assert smsc.stats.deliver_sm_refused == 1
+    await check_failing_on_deliver_is_delivered_again(smsc, sink)
 
 
 async def test_deliver_sm_resp_waits_for_on_deliver(smsc: SmscSimulator) -> None:
@@ -221,64 +186,20 @@ async def test_deliver_sm_resp_waits_for_on_deliver(smsc: SmscSimulator) -> None
 async def test_receipts_handed_over_with_a_callback_answered_when_it_is_called(
     smsc: SmscSimulator,
 ) -> None:
-    """on_receipt gets each receipt at once; deliver_sm_resp waits for ``done`` (an error
-    asks the SMSC to deliver again)."""
-    handed: list[tuple[Receipt, Callable[[BaseException | None], None]]] = []
-    arrived = asyncio.Event()
-
-    def on_receipt(receipt: Receipt, done: Callable[[BaseException | None], None]) -> None:
-        handed.append((receipt, done))
-        arrived.set()
-
     smsc.redeliver_delay = 0.01
-    esme = connector_for(smsc, Sink(), on_receipt=on_receipt)
-    await esme.start()
-    result = await esme.submit(msg())
-    await arrived.wait()
-    [(receipt, done)] = handed
-    assert receipt.carrier_id == result.carrier_ids[0]
-    assert smsc.stats.deliver_sm_acknowledged == 0
-    arrived.clear()
-    done(RuntimeError("database unavailable"))
-    await arrived.wait()  # delivered again
-    await smsc.wait_until(lambda: smsc.stats.deliver_sm_refused == 1)
-    handed[1][1](None)
-    await smsc.wait_until(lambda: smsc.stats.deliver_sm_acknowledged == 1)
-    assert esme.stats().receipts == 1
-    await esme.stop()
+    await check_receipts_answered_when_done_is_called(
+        smsc, partial(connector_for, smsc, Sink()), msg()
+    )
 
 
 async def test_rebind_after_the_smsc_drops_the_link(
     smsc: SmscSimulator, esme: SmppConnector
 ) -> None:
-    assert (await esme.submit(msg())).ok
-    assert smsc.drop_connections() == 1
-    await smsc.wait_until(lambda: smsc.stats.binds_active == 0)
-    await smsc.wait_until(lambda: smsc.stats.binds_active == 1)
-    async with asyncio.timeout(5):
-        while not esme.bound:
-            await asyncio.sleep(0.01)
-    assert (await esme.submit(msg())).ok
-    assert esme.stats().reconnects == 1
+    await check_reconnect_after_the_carrier_drops_the_link(smsc, esme, msg())
 
 
-async def test_no_bind_fails_fast_as_temporary(sink: Sink) -> None:
-    async with SmscSimulator() as sim:
-        port = sim.port
-    esme = SmppConnector(
-        name="down",
-        host="127.0.0.1",
-        port=port,
-        system_id="x",
-        password="y",
-        on_deliver=sink,
-        response_timeout=0.2,
-        reconnect_delay=0.05,
-    )
-    await esme.start()
-    result = await esme.submit(msg())
-    assert (result.ok, result.temporary) == (False, True)
-    await esme.stop()
+async def test_no_bind_fails_fast_as_temporary(smsc: SmscSimulator, sink: Sink) -> None:
+    await check_no_carrier_fails_fast_as_temporary(partial(connector_for, smsc, sink), msg())
 
 
 async def test_transmitter_receiver_pair_and_max_binds(sink: Sink) -> None:
@@ -304,25 +225,11 @@ async def test_transmitter_receiver_pair_and_max_binds(sink: Sink) -> None:
 
 
 async def test_stop_unbinds_in_order(smsc: SmscSimulator, sink: Sink) -> None:
-    esme = connector_for(smsc, sink, binds=2)
-    await esme.start()
-    await smsc.wait_until(lambda: smsc.stats.binds_active == 2)
-    assert esme.stats().binds_up == 2
-    await esme.stop()
-    await smsc.wait_until(lambda: smsc.stats.binds_active == 0)
-    assert smsc.stats.connections_dropped == 0 and not esme.bound
+    await check_stop_closes_every_link(smsc, connector_for(smsc, sink, binds=2))
 
 
 async def test_tps_limit_paces_submits(smsc: SmscSimulator, sink: Sink) -> None:
-    esme = connector_for(smsc, sink, tps=200)
-    await esme.start()
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    results = await asyncio.gather(*(esme.submit(msg()) for _ in range(60)))
-    elapsed = loop.time() - started
-    assert all(r.ok for r in results)
-    assert elapsed >= (60 - 20) / 200 * 0.9  # burst of rate/10, then 200/s
-    await esme.stop()
+    await check_tps_paces_submits(connector_for(smsc, sink, tps=200), msg())
 
 
 async def test_answers_smsc_enquire_link(smsc: SmscSimulator, esme: SmppConnector) -> None:

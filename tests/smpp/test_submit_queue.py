@@ -16,6 +16,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tests.connector_harness import Sink
+
 from hongyan.protocols.smpp import pdu as p
 from hongyan.protocols.smpp.body import body_text
 from hongyan.protocols.smpp.constants import CommandStatus as S
@@ -24,7 +26,7 @@ from hongyan.services.connectors.smpp_types import OutboundMessage, SubmitResult
 from hongyan.simulator import SmscSimulator
 from hongyan.simulator.connection import SmscConnection
 
-from .test_connector import Sink, connector_for
+from .test_connector import connector_for
 
 LONG = "x" * 300  # two segments
 

@@ -6,7 +6,9 @@ The SMSC stops reading (``pause_reading``) to hold a segment in flight with the 
 
 from __future__ import annotations
 
-from .test_connector import Sink, connector_for
+from tests.connector_harness import Sink
+
+from .test_connector import connector_for
 from .test_submit_queue import LONG, Answers, RecordingSmsc, msg, stall, until
 
 

@@ -8,18 +8,8 @@ from functools import partial
 from typing import Any
 
 import pytest
-from tests.connector_harness import (
-    QUICK,
-    Sink,
-    check_failing_on_deliver_is_delivered_again,
-    check_inbound_reassembled,
-    check_no_carrier_fails_fast_as_temporary,
-    check_receipts_answered_when_done_is_called,
-    check_reconnect_after_the_carrier_drops_the_link,
-    check_stop_closes_every_link,
-    check_tps_paces_submits,
-    wait_bound,
-)
+from tests import connector_harness as both
+from tests.connector_harness import QUICK, Sink, wait_bound
 
 from hongyan.core import segments
 from hongyan.protocols.cmpp import pdu as p
@@ -193,19 +183,19 @@ async def test_unencodable_or_oversized_fails_at_once_as_permanent(sp: CmppConne
 async def test_inbound_long_message_reassembled(
     ismg: CmppSimulator, sp: CmppConnector, sink: Sink
 ) -> None:
-    await check_inbound_reassembled(ismg, sp, sink, "8613800138000", "10690019")
+    await both.check_inbound_reassembled(ismg, sp, sink, "8613800138000", "10690019")
 
 
 async def test_failing_on_deliver_gets_sent_again(
     ismg: CmppSimulator, sp: CmppConnector, sink: Sink
 ) -> None:
-    await check_failing_on_deliver_is_delivered_again(ismg, sink)
+    await both.check_failing_on_deliver_is_delivered_again(ismg, sink)
 
 
 async def test_receipts_handed_over_answered_when_done_is_called(
     ismg: CmppSimulator, sink: Sink
 ) -> None:
-    await check_receipts_answered_when_done_is_called(
+    await both.check_receipts_answered_when_done_is_called(
         ismg, partial(connector_for, ismg.port, sink), msg()
     )
 
@@ -233,7 +223,7 @@ async def test_temporary_and_permanent_results(ismg: CmppSimulator, sp: CmppConn
 async def test_reconnect_after_the_ismg_drops_the_link(
     ismg: CmppSimulator, sp: CmppConnector
 ) -> None:
-    await check_reconnect_after_the_carrier_drops_the_link(ismg, sp, msg())
+    await both.check_reconnect_after_the_carrier_drops_the_link(ismg, sp, msg())
 
 
 async def test_ismg_terminate_is_answered_and_the_sp_reconnects(
@@ -248,11 +238,11 @@ async def test_ismg_terminate_is_answered_and_the_sp_reconnects(
 
 
 async def test_no_connection_fails_fast_as_temporary(sink: Sink) -> None:
-    await check_no_carrier_fails_fast_as_temporary(partial(connector_for, sink=sink), msg())
+    await both.check_no_carrier_fails_fast_as_temporary(partial(connector_for, sink=sink), msg())
 
 
 async def test_stop_terminates_every_connection(ismg: CmppSimulator, sink: Sink) -> None:
-    await check_stop_closes_every_link(ismg, connector_for(ismg.port, sink, binds=2))
+    await both.check_stop_closes_every_link(ismg, connector_for(ismg.port, sink, binds=2))
     assert ismg.stats.terminates == 2
 
 
@@ -267,7 +257,7 @@ async def test_keep_alive_both_ways(ismg: CmppSimulator, sink: Sink) -> None:
 
 
 async def test_tps_limit_paces_submits(ismg: CmppSimulator, sink: Sink) -> None:
-    await check_tps_paces_submits(connector_for(ismg.port, sink, tps=200), msg())
+    await both.check_tps_paces_submits(connector_for(ismg.port, sink, tps=200), msg())
 
 
 async def test_window_bounds_the_submits_in_flight(sink: Sink) -> None:

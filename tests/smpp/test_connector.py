@@ -8,17 +8,8 @@ from functools import partial
 from typing import Any
 
 import pytest
-from tests.connector_harness import (
-    QUICK,
-    Sink,
-    check_failing_on_deliver_is_delivered_again,
-    check_inbound_reassembled,
-    check_no_carrier_fails_fast_as_temporary,
-    check_receipts_answered_when_done_is_called,
-    check_reconnect_after_the_carrier_drops_the_link,
-    check_stop_closes_every_link,
-    check_tps_paces_submits,
-)
+from tests import connector_harness as both
+from tests.connector_harness import QUICK, Sink
 
 from hongyan.core import segments
 from hongyan.protocols.smpp import pdu as p
@@ -155,13 +146,13 @@ async def test_throttling_is_retried_and_succeeds(smsc: SmscSimulator, esme: Smp
 async def test_inbound_long_message_reassembled(
     smsc: SmscSimulator, esme: SmppConnector, sink: Sink
 ) -> None:
-    await check_inbound_reassembled(smsc, esme, sink, "447700900123", "10690001")
+    await both.check_inbound_reassembled(smsc, esme, sink, "447700900123", "10690001")
 
 
 async def test_failing_on_deliver_gets_redelivered(
     smsc: SmscSimulator, esme: SmppConnector, sink: Sink
 ) -> None:
-    await check_failing_on_deliver_is_delivered_again(smsc, sink)
+    await both.check_failing_on_deliver_is_delivered_again(smsc, sink)
 
 
 async def test_deliver_sm_resp_waits_for_on_deliver(smsc: SmscSimulator) -> None:
@@ -187,7 +178,7 @@ async def test_receipts_handed_over_with_a_callback_answered_when_it_is_called(
     smsc: SmscSimulator,
 ) -> None:
     smsc.redeliver_delay = 0.01
-    await check_receipts_answered_when_done_is_called(
+    await both.check_receipts_answered_when_done_is_called(
         smsc, partial(connector_for, smsc, Sink()), msg()
     )
 
@@ -195,11 +186,11 @@ async def test_receipts_handed_over_with_a_callback_answered_when_it_is_called(
 async def test_rebind_after_the_smsc_drops_the_link(
     smsc: SmscSimulator, esme: SmppConnector
 ) -> None:
-    await check_reconnect_after_the_carrier_drops_the_link(smsc, esme, msg())
+    await both.check_reconnect_after_the_carrier_drops_the_link(smsc, esme, msg())
 
 
 async def test_no_bind_fails_fast_as_temporary(smsc: SmscSimulator, sink: Sink) -> None:
-    await check_no_carrier_fails_fast_as_temporary(partial(connector_for, smsc, sink), msg())
+    await both.check_no_carrier_fails_fast_as_temporary(partial(connector_for, smsc, sink), msg())
 
 
 async def test_transmitter_receiver_pair_and_max_binds(sink: Sink) -> None:
@@ -225,11 +216,11 @@ async def test_transmitter_receiver_pair_and_max_binds(sink: Sink) -> None:
 
 
 async def test_stop_unbinds_in_order(smsc: SmscSimulator, sink: Sink) -> None:
-    await check_stop_closes_every_link(smsc, connector_for(smsc, sink, binds=2))
+    await both.check_stop_closes_every_link(smsc, connector_for(smsc, sink, binds=2))
 
 
 async def test_tps_limit_paces_submits(smsc: SmscSimulator, sink: Sink) -> None:
-    await check_tps_paces_submits(connector_for(smsc, sink, tps=200), msg())
+    await both.check_tps_paces_submits(connector_for(smsc, sink, tps=200), msg())
 
 
 async def test_answers_smsc_enquire_link(smsc: SmscSimulator, esme: SmppConnector) -> None:

@@ -94,18 +94,11 @@ async def test_one_undeliverable_segment_fails_the_message(
 
 
 class EarlyReceiptSmsc(RecordingSmsc):
-    """Puts each receipt on the wire ahead of the submit_sm_resp it belongs to."""
+    """Puts each receipt on the wire ahead of the submit_sm_resp it belongs to: the receipt is
+    written while the submit_sm is being answered, before its response is."""
 
-    def _schedule_receipt(self, system_id: str, message_id: str, pdu: Any) -> None:
-        loop = asyncio.get_running_loop()
-        queued: list[tuple[Callable[..., object], tuple[Any, ...]]] = []
-        loop.call_soon = lambda callback, *args, **_: queued.append((callback, args))  # type: ignore[method-assign,assignment,return-value]
-        try:
-            super()._schedule_receipt(system_id, message_id, pdu)
-        finally:
-            del loop.call_soon  # type: ignore[method-assign]
-        for callback, args in queued:
-            callback(*args)
+    def _receipt_after(self, delay: float, peer: str, receipt: Any) -> None:
+        self._send_receipt(peer, receipt)
 
 
 async def test_receipt_before_submit_sm_resp(

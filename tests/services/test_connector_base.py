@@ -256,7 +256,6 @@ def intake(
         on_receipt=on_receipt,
         reassembler=Reassembler(),
         as_inbound=as_inbound or (lambda pdu, reassembler, *, now, received_at: None),
-        from_assembled=lambda assembled, received_at: None,  # type: ignore[arg-type,return-value]
         answer=lambda link, pdu, ok: answers.append((pdu, ok)),
         redeliver="asking for it again",
     )

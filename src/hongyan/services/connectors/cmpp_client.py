@@ -101,7 +101,6 @@ class CmppConnector(QueuedConnector[SpLink, SegmentContent, p.Deliver]):
             on_receipt=on_receipt,
             reassembler=Reassembler(reassembly_timeout, decode=decode_text),
             as_inbound=cmpp_deliver.as_inbound,
-            from_assembled=cmpp_deliver.from_assembled,
             binds=binds,
             window=window,
             tps=tps,

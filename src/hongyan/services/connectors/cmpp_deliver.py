@@ -15,7 +15,7 @@ from hongyan.protocols.cmpp import pdu as p
 from hongyan.protocols.cmpp.codec import decode_status_report
 from hongyan.protocols.cmpp.content import decode_text, split_content
 from hongyan.protocols.cmpp.msgid import msg_id_text
-from hongyan.protocols.smpp.reassembly import Assembled, Reassembler
+from hongyan.protocols.smpp.reassembly import Reassembler
 from hongyan.protocols.smpp.receipt import parse_date
 from hongyan.services.connectors.cmpp_types import CHINA
 from hongyan.services.connectors.smpp_types import Inbound, Receipt
@@ -67,14 +67,4 @@ def as_inbound(
         payload=payload,
         now=now,
     )
-    return None if assembled is None else from_assembled(assembled, received_at)
-
-
-def from_assembled(assembled: Assembled, received_at: datetime) -> Inbound:
-    return Inbound(
-        assembled.source_addr,
-        assembled.destination_addr,
-        assembled.text,
-        received_at,
-        assembled.complete,
-    )
+    return None if assembled is None else Inbound.from_assembled(assembled, received_at)

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Generic, Protocol, TypeVar
 
-from hongyan.protocols.smpp.reassembly import Assembled, Reassembler
+from hongyan.protocols.smpp.reassembly import Reassembler
 from hongyan.services.connectors.smpp_types import DeliverEvent, Inbound, Receipt
 
 log = logging.getLogger(__name__)
@@ -49,14 +49,13 @@ class DeliveryIntake(Generic[K, D]):
         on_receipt: OnReceipt | None,
         reassembler: Reassembler,
         as_inbound: AsInbound[D],
-        from_assembled: Callable[[Assembled, datetime], Inbound],
         answer: Callable[[K, D, bool], None],  # taken (True) or to be delivered again
         redeliver: str,  # the log's words for "to be delivered again"
     ) -> None:
         self.name = name
         self.on_deliver, self.on_receipt = on_deliver, on_receipt
         self.reassembler = reassembler
-        self._as_inbound, self._from_assembled = as_inbound, from_assembled
+        self._as_inbound = as_inbound
         self._answer, self._redeliver = answer, redeliver
         self.receipts = 0  # handed over and answered as taken
         self.inbound = 0
@@ -130,7 +129,7 @@ class DeliveryIntake(Generic[K, D]):
             await asyncio.sleep(min(self.reassembler.timeout, 30.0))
             for assembled in self.reassembler.expire(loop.time()):
                 with contextlib.suppress(Exception):
-                    await self.on_deliver(self._from_assembled(assembled, datetime.now(UTC)))
+                    await self.on_deliver(Inbound.from_assembled(assembled, datetime.now(UTC)))
 
     async def receipts_answered(self, timeout: float) -> None:
         """Wait (up to ``timeout``) until every receipt handed to ``on_receipt`` is answered."""

@@ -31,10 +31,9 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
-from hongyan.protocols.smpp.reassembly import Assembled, Reassembler
+from hongyan.protocols.smpp.reassembly import Reassembler
 from hongyan.services.connectors.bind_supervisor import BindSupervisor
 from hongyan.services.connectors.delivery_intake import (
     AsInbound,
@@ -46,7 +45,6 @@ from hongyan.services.connectors.rate import TokenBucket
 from hongyan.services.connectors.request_link import RequestLink
 from hongyan.services.connectors.smpp_types import (
     ConnectorStats,
-    Inbound,
     OutboundMessage,
     SubmitResult,
 )
@@ -110,7 +108,6 @@ class QueuedConnector(Generic[L, B, D]):
         on_receipt: OnReceipt | None,
         reassembler: Reassembler,
         as_inbound: AsInbound[D],
-        from_assembled: Callable[[Assembled, datetime], Inbound],
         binds: int,
         window: int,
         tps: float,
@@ -141,7 +138,6 @@ class QueuedConnector(Generic[L, B, D]):
             on_receipt=on_receipt,
             reassembler=reassembler,
             as_inbound=as_inbound,
-            from_assembled=from_assembled,
             answer=self._answer_deliver,
             redeliver=self.REDELIVER,
         )

@@ -105,7 +105,6 @@ class SmppConnector(QueuedConnector[EsmeLink, SegmentBody, p.DeliverSm]):
             on_receipt=on_receipt,
             reassembler=Reassembler(reassembly_timeout),
             as_inbound=smpp_deliver.as_inbound,
-            from_assembled=smpp_deliver.from_assembled,
             binds=binds,
             window=window,
             tps=tps,

@@ -7,7 +7,7 @@ from datetime import datetime
 from hongyan.protocols.smpp import pdu as p
 from hongyan.protocols.smpp.body import body_text, decode_text, split_udh
 from hongyan.protocols.smpp.constants import ESM_CLASS_TYPE_MASK, ESM_CLASS_UDHI, Tag
-from hongyan.protocols.smpp.reassembly import Assembled, Reassembler
+from hongyan.protocols.smpp.reassembly import Reassembler
 from hongyan.protocols.smpp.receipt import parse_date, parse_receipt, receipt_id
 from hongyan.services.connectors.smpp_types import Inbound, Receipt
 
@@ -92,14 +92,4 @@ def as_inbound(
         payload=payload,
         now=now,
     )
-    return None if assembled is None else from_assembled(assembled, received_at)
-
-
-def from_assembled(assembled: Assembled, received_at: datetime) -> Inbound:
-    return Inbound(
-        assembled.source_addr,
-        assembled.destination_addr,
-        assembled.text,
-        received_at,
-        assembled.complete,
-    )
+    return None if assembled is None else Inbound.from_assembled(assembled, received_at)

@@ -8,6 +8,7 @@ from enum import Enum
 
 from hongyan.protocols.smpp.constants import CommandStatus as S
 from hongyan.protocols.smpp.constants import status_name
+from hongyan.protocols.smpp.reassembly import Assembled
 
 
 class BindMode(Enum):
@@ -92,6 +93,17 @@ class Inbound:
     text: str  # reassembled when it came in parts
     received_at: datetime  # aware UTC
     complete: bool = True  # False when parts were still missing at the reassembly timeout
+
+    @classmethod
+    def from_assembled(cls, assembled: Assembled, received_at: datetime) -> Inbound:
+        """The message a reassembler gave back: whole, or incomplete at its timeout."""
+        return cls(
+            assembled.source_addr,
+            assembled.destination_addr,
+            assembled.text,
+            received_at,
+            assembled.complete,
+        )
 
 
 DeliverEvent = Receipt | Inbound
